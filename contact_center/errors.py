@@ -1,0 +1,75 @@
+"""One exception tree for the whole package, a subtree per boundary."""
+
+from __future__ import annotations
+
+
+class ContactCenterError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class SettingsError(ContactCenterError):
+    """A setting is missing or has a bad value; the message names it."""
+
+
+# --- AMI -------------------------------------------------------------------------------------
+
+
+class AmiError(ContactCenterError):
+    """Anything that went wrong talking to the Asterisk Manager Interface."""
+
+
+class AmiUnavailable(AmiError):
+    """There is no logged-in AMI link right now."""
+
+
+class AmiTimeout(AmiError):
+    """An AMI action got no response in time."""
+
+
+class AmiActionFailed(AmiError):
+    """Asterisk answered an action with `Response: Error`."""
+
+    def __init__(self, action: str, message: str) -> None:
+        super().__init__(f"AMI action {action} failed: {message}")
+        self.action = action
+        self.message = message
+
+
+class AmiLoginFailed(AmiError):
+    """Asterisk refused our credentials."""
+
+
+# --- FastAGI ---------------------------------------------------------------------------------
+
+
+class AgiError(ContactCenterError):
+    """A FastAGI session broke the protocol or the channel went away."""
+
+
+class AgiProtocolError(AgiError):
+    """The peer sent something that is not FastAGI."""
+
+
+class AgiHangup(AgiError):
+    """The channel hung up while we were talking to it."""
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+
+class RoutingError(ContactCenterError):
+    """A routing decision could not be made."""
+
+
+# --- storage ---------------------------------------------------------------------------------
+
+
+class StorageError(ContactCenterError):
+    """The database refused or failed an operation."""
+
+
+# --- sandbox ---------------------------------------------------------------------------------
+
+
+class SandboxError(ContactCenterError):
+    """The Asterisk sandbox could not be built, started or stopped."""
