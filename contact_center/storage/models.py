@@ -1,0 +1,206 @@
+"""Data model v1: customers and their numbers, users, queues, interactions and their events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TIER_VALUES = ("standard", "vip")
+ROLE_VALUES = ("agent", "supervisor", "admin")
+LANGUAGE_VALUES = ("pl", "uk", "en")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        dt.datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class User(Base):
+    """An agent, supervisor or admin; agents have the phone interface they answer on."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(Enum(*ROLE_VALUES, name="user_role", native_enum=False))
+    interface: Mapped[str | None] = mapped_column(String(80), unique=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    memberships: Mapped[list[QueueMembership]] = relationship(back_populates="user")
+
+
+class Queue(Base):
+    """A call queue; `name` is the Asterisk queue name (queues.conf)."""
+
+    __tablename__ = "queues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    service_level_seconds: Mapped[int] = mapped_column(default=20)
+
+    memberships: Mapped[list[QueueMembership]] = relationship(back_populates="queue")
+
+
+class QueueMembership(Base):
+    """Which queues an agent works, with a penalty (lower rings first)."""
+
+    __tablename__ = "queue_memberships"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    queue_id: Mapped[int] = mapped_column(
+        ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True
+    )
+    penalty: Mapped[int] = mapped_column(default=0)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    queue: Mapped[Queue] = relationship(back_populates="memberships")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200))
+    tier: Mapped[str] = mapped_column(
+        Enum(*TIER_VALUES, name="customer_tier", native_enum=False), default="standard"
+    )
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    account_manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    overdue_balance: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
+
+    account_manager: Mapped[User | None] = relationship()
+    phone_numbers: Mapped[list[PhoneNumber]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan"
+    )
+
+
+class PhoneNumber(Base):
+    """A customer's number in E.164. One number may belong to several customers
+    (a shared switchboard), so uniqueness is per customer and lookup is by number."""
+
+    __tablename__ = "phone_numbers"
+    __table_args__ = (
+        UniqueConstraint("e164", "customer_id", name="uq_phone_numbers_e164_customer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    e164: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(32), default="mobile")
+
+    customer: Mapped[Customer] = relationship(back_populates="phone_numbers")
+
+
+class Interaction(Base):
+    """One contact with a customer (or an unknown number): a call, from arrival to hang-up.
+
+    A call is keyed by the Asterisk node and its linkedid, so calls from several nodes never
+    collide and a call is written once."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        UniqueConstraint("node", "linkedid", name="uq_interactions_node_linkedid"),
+        Index("ix_interactions_customer_started", "customer_id", "started_at"),
+        Index("ix_interactions_started", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node: Mapped[str] = mapped_column(String(32))
+    linkedid: Mapped[str] = mapped_column(String(64))
+    uniqueid: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16), default="voice")
+    direction: Mapped[str] = mapped_column(String(16), default="inbound")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    caller_number: Mapped[str] = mapped_column(String(64), default="")
+    caller_name: Mapped[str] = mapped_column(String(200), default="")
+    dialed_number: Mapped[str] = mapped_column(String(64), default="")
+    queue: Mapped[str | None] = mapped_column(String(64))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    agent_interface: Mapped[str | None] = mapped_column(String(80))
+    route_rule: Mapped[str | None] = mapped_column(String(64))
+    route_reason: Mapped[str | None] = mapped_column(String(400))
+    started_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime | None]
+    ended_at: Mapped[dt.datetime | None]
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(32))
+    hangup_by: Mapped[str | None] = mapped_column(String(16))
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    customer: Mapped[Customer | None] = relationship()
+    agent: Mapped[User | None] = relationship()
+    events: Mapped[list[InteractionEvent]] = relationship(
+        back_populates="interaction", cascade="all, delete-orphan", order_by="InteractionEvent.seq"
+    )
+
+
+class InteractionEvent(Base):
+    """One step of an interaction (arrived, routed, queued, ringing, connected, ...)."""
+
+    __tablename__ = "interaction_events"
+    __table_args__ = (UniqueConstraint("interaction_id", "seq", name="uq_interaction_events_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interaction_id: Mapped[int] = mapped_column(
+        ForeignKey("interactions.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    agent_interface: Mapped[str | None] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    interaction: Mapped[Interaction] = relationship(back_populates="events")
