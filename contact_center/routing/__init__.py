@@ -1,0 +1,1 @@
+"""Routing: where an inbound call goes, decided from who is calling."""
