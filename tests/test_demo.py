@@ -8,6 +8,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import phonenumbers
@@ -190,10 +191,7 @@ async def test_names_have_polish_diacritics_and_cyrillic(
 async def test_customer_attributes_are_plausible(loaded: tuple[Sessions, DemoSummary]) -> None:
     sessions, _ = loaded
     async with sessions() as session:
-        # overdue_balance is only compared, never read: SQLite has no native Decimal.
-        overdue = await session.scalar(
-            select(func.count()).select_from(Customer).where(Customer.overdue_balance > 0)
-        )
+        balances = (await session.scalars(select(Customer.overdue_balance))).all()
         rows = (
             await session.execute(
                 select(
@@ -203,7 +201,9 @@ async def test_customer_attributes_are_plausible(loaded: tuple[Sessions, DemoSum
         ).all()
     tiers = Counter(row.tier for row in rows)
     assert 0.03 < tiers["vip"] / 300 < 0.15
-    assert 0.02 < (overdue or 0) / 300 < 0.13
+    overdue = [amount for amount in balances if amount > 0]
+    assert 0.02 < len(overdue) / 300 < 0.13
+    assert all(amount == amount.quantize(Decimal("0.01")) for amount in overdue)
     assert 0.2 < sum(1 for row in rows if row.company) / 300 < 0.4
     vips = [row for row in rows if row.tier == "vip"]
     assert sum(1 for row in vips if row.role) > len(vips) / 2
