@@ -244,7 +244,7 @@ async def test_interactions_and_events_are_consistent(
     outcomes = Counter(c.outcome for c in calls)
     assert set(outcomes) == {"answered", "abandoned", "timeout"}
     assert 0.75 < outcomes["answered"] / len(calls) < 0.93
-    earliest = (NOW - dt.timedelta(days=30)).replace(tzinfo=None)  # SQLite reads naive UTC
+    earliest = NOW - dt.timedelta(days=30)
     weekdays = Counter(c.started_at.weekday() for c in calls)
     assert weekdays[6] < weekdays[0] / 4
 
@@ -255,7 +255,7 @@ async def test_interactions_and_events_are_consistent(
         assert call.route_rule
         assert call.route_reason
         assert call.ended_at is not None
-        assert earliest <= call.started_at < NOW.replace(tzinfo=None)
+        assert earliest <= call.started_at < NOW
         assert call.wait_seconds is not None
         if call.outcome == "answered":
             assert call.answered_at is not None
