@@ -39,6 +39,11 @@ class AmiLoginFailed(AmiError):
     """Asterisk refused our credentials."""
 
 
+class AmiBadInput(AmiError, ValueError):
+    """An action field was refused before sending: a line break, a control character,
+    an oversized value, or a queue name or interface of the wrong shape."""
+
+
 # --- FastAGI ---------------------------------------------------------------------------------
 
 
