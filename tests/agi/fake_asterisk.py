@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 OK = b"200 result=1\n"
 CALLER_NAME = "Zażółć Gęślą Jaźń Олег"
@@ -66,6 +66,8 @@ class FakeCall:
     commands: list[str] = dataclasses.field(default_factory=list)
     hung_up: bool = False
     """True when we (the fake) dropped the connection, False when the server closed it."""
+    reset: bool = False
+    """The server closed with unread data in its socket (as when it refuses a call)."""
 
 
 class FakeAsterisk:
@@ -81,10 +83,8 @@ class FakeAsterisk:
             yield reader, writer
         finally:
             writer.close()
-            try:
+            with suppress(ConnectionError):
                 await writer.wait_closed()
-            except ConnectionError:
-                pass
 
     async def call(
         self,
@@ -92,7 +92,7 @@ class FakeAsterisk:
         *,
         answer: Answer = always_ok,
         byte_delay: float | None = None,
-        timeout: float = 5.0,
+        within: float = 5.0,
     ) -> FakeCall:
         """Run one AGI call until the server closes the connection (or ``answer`` hangs up).
 
@@ -100,7 +100,7 @@ class FakeAsterisk:
         """
         data = encode_environment(environment() if env is None else env)
         result = FakeCall()
-        async with asyncio.timeout(timeout), self.connect() as (reader, writer):
+        async with asyncio.timeout(within), self.connect() as (reader, writer):
             if byte_delay is None:
                 writer.write(data)
             else:
@@ -108,21 +108,30 @@ class FakeAsterisk:
                     writer.write(data[index : index + 1])
                     await writer.drain()
                     await asyncio.sleep(byte_delay)
-            await writer.drain()
-            while line := await reader.readline():
-                assert line.endswith(b"\n"), line
-                command = line[:-1].decode("utf-8")
-                result.commands.append(command)
-                reply = answer(command)
-                if not reply:
-                    result.hung_up = True
-                    break
-                writer.write(reply)
+            try:
                 await writer.drain()
+                await self._converse(reader, writer, answer, result)
+            except ConnectionResetError:
+                result.reset = True
         return result
 
+    @staticmethod
+    async def _converse(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, answer: Answer, result: FakeCall
+    ) -> None:
+        while line := await reader.readline():
+            assert line.endswith(b"\n"), line
+            command = line[:-1].decode("utf-8")
+            result.commands.append(command)
+            reply = answer(command)
+            if not reply:
+                result.hung_up = True
+                return
+            writer.write(reply)
+            await writer.drain()
 
-async def closed_by_server(reader: asyncio.StreamReader, timeout: float = 2.0) -> bytes:
+
+async def closed_by_server(reader: asyncio.StreamReader, within: float = 2.0) -> bytes:
     """Everything the server sends until it closes; fails if it does not close in time."""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(within):
         return await reader.read()
