@@ -78,3 +78,10 @@ class StorageError(ContactCenterError):
 
 class SandboxError(ContactCenterError):
     """The Asterisk sandbox could not be built, started or stopped."""
+
+
+# --- bus and live state ----------------------------------------------------------------------
+
+
+class BusUnavailable(ContactCenterError):
+    """The bus or the live-state store (Redis) cannot be reached."""

@@ -23,7 +23,11 @@ def test_withheld_number_goes_to_default_queue() -> None:
 
 def test_unknown_number_goes_to_default_queue() -> None:
     decision = decide("+48601234567", [], default_queue="general")
-    assert (decision.queue, decision.rule, decision.reason) == ("general", "unknown", "Unknown caller")
+    assert (decision.queue, decision.rule, decision.reason) == (
+        "general",
+        "unknown",
+        "Unknown caller",
+    )
 
 
 def test_vip_with_key_account_manager() -> None:

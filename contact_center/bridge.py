@@ -1,0 +1,134 @@
+"""The bridge to one Asterisk node: AMI events in, FastAGI routing answers out.
+
+One bridge per node. It follows calls with the call tracker, logs each finished call once,
+and keeps the node's status where every process can read it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contact_center.agi.server import AgiServer
+from contact_center.ami import events as ev
+from contact_center.ami.client import AmiClient
+from contact_center.bus import LiveState, NodeStatus, Notifier
+from contact_center.calls.tracker import CallTracker, FinishedCall
+from contact_center.errors import BusUnavailable
+from contact_center.routing.agi_route import route_call
+from contact_center.routing.service import Router
+from contact_center.settings import Settings
+from contact_center.storage.interactions import save_call
+
+log = logging.getLogger(__name__)
+
+EVENT_BACKLOG = 10_000
+HEARTBEAT_SECONDS = 2.0
+RETRY_MAX_SECONDS = 10.0
+
+
+class Bridge:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        notifier: Notifier,
+        live: LiveState,
+    ) -> None:
+        self.settings = settings
+        self._sessions = sessions
+        self._notifier = notifier
+        self._live = live
+        self.events: asyncio.Queue[ev.AmiEvent] = asyncio.Queue(EVENT_BACKLOG)
+        self.ami = AmiClient(settings, self.events)
+        self.tracker = CallTracker(settings.node)
+        router = Router(sessions, settings)
+        self.agi = AgiServer(
+            settings.agi_host,
+            settings.agi_port,
+            {"route": functools.partial(route_call, router)},
+            handler_timeout=settings.agi_route_timeout,
+        )
+
+    async def start(self) -> None:
+        """Bind the FastAGI port: a port in use fails here, at start-up."""
+        await self.agi.start()
+        log.info(
+            "bridge for node %s: FastAGI on %s:%s, AMI %s:%s",
+            self.settings.node,
+            self.settings.agi_host,
+            self.agi.port,
+            self.settings.ami_host,
+            self.settings.ami_port,
+        )
+
+    async def run(self) -> None:
+        """Run until cancelled: AMI link, event consumer, heartbeat. Call `start` first."""
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self.ami.run(), name="ami")
+                tasks.create_task(self._consume(), name="events")
+                tasks.create_task(self._heartbeat(), name="heartbeat")
+        finally:
+            await self.agi.close()
+            await self.ami.close()
+
+    async def _consume(self) -> None:
+        while True:
+            event = await self.events.get()
+            if isinstance(event, ev.AmiConnected | ev.AmiDisconnected):
+                await self._publish_status()
+                continue
+            finished = self.tracker.handle(event)
+            if finished is not None:
+                await self._log_call(finished)
+
+    async def _log_call(self, call: FinishedCall) -> None:
+        """Write the call; while the database is down, keep trying (events wait in order)."""
+        delay = 0.5
+        while True:
+            try:
+                async with self._sessions() as session, session.begin():
+                    interaction_id = await save_call(session, call)
+            except (SQLAlchemyError, OSError) as err:
+                log.error(
+                    "linkedid=%s cannot log the call yet (%s); retrying in %.1fs",
+                    call.linkedid,
+                    err,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                continue
+            break
+        if interaction_id is None:
+            log.info("linkedid=%s was already logged", call.linkedid)
+            return
+        log.info(
+            "linkedid=%s logged as interaction %s: %s in %s by %s",
+            call.linkedid,
+            interaction_id,
+            call.outcome,
+            call.queue,
+            call.agent_interface,
+        )
+        await self._notifier.interaction_logged(interaction_id, call)
+
+    async def _publish_status(self) -> None:
+        status = NodeStatus(
+            self.settings.node, self.ami.connected, self.tracker.active, time.time()
+        )
+        try:
+            await self._live.put_node(status)
+        except BusUnavailable as err:
+            log.warning("cannot publish the status of node %s: %s", status.node, err)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await self._publish_status()
+            await asyncio.sleep(HEARTBEAT_SECONDS)

@@ -1,0 +1,44 @@
+"""Bus and live state for the embedded mode: one process, no Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from contact_center.bus.base import BusMessage, NodeStatus
+
+SUBSCRIBER_BACKLOG = 1000
+
+
+class MemoryBus:
+    def __init__(self) -> None:
+        self._subscribers: set[asyncio.Queue[BusMessage]] = set()
+
+    async def publish(self, message: BusMessage) -> None:
+        for queue in self._subscribers:
+            if queue.full():  # a stuck subscriber loses its oldest message, not the bus
+                queue.get_nowait()
+            queue.put_nowait(message)
+
+    async def subscribe(self) -> AsyncIterator[BusMessage]:
+        queue: asyncio.Queue[BusMessage] = asyncio.Queue(SUBSCRIBER_BACKLOG)
+        self._subscribers.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.discard(queue)
+
+
+class MemoryLiveState:
+    def __init__(self) -> None:
+        self._nodes: dict[str, NodeStatus] = {}
+
+    async def put_node(self, status: NodeStatus) -> None:
+        self._nodes[status.node] = status
+
+    async def nodes(self) -> list[NodeStatus]:
+        return sorted(self._nodes.values(), key=lambda s: s.node)
+
+    async def ping(self) -> None:
+        return None

@@ -1,0 +1,1 @@
+"""Calls: following each inbound call over AMI from arrival to hang-up, then logging it."""

@@ -1,0 +1,82 @@
+"""The process's resources, each an async context manager torn down in reverse.
+
+The web app puts them in its `cleanup_ctx`; the stand-alone bridge enters them itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from contact_center.bridge import Bridge
+from contact_center.bus import Bus, LiveState, MemoryBus, MemoryLiveState, Notifier
+from contact_center.bus.redis import RedisBus, RedisLiveState
+from contact_center.settings import Settings
+from contact_center.storage.db import create_engine, session_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+@dataclass(frozen=True, slots=True)
+class Messaging:
+    bus: Bus
+    live: LiveState
+    notifier: Notifier
+
+
+@contextlib.asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[Database]:
+    engine = create_engine(settings)
+    try:
+        yield Database(engine, session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def open_messaging(settings: Settings) -> AsyncIterator[Messaging]:
+    """Redis when CC_REDIS_URL is set (split mode), memory otherwise (embedded mode)."""
+    if settings.redis_url is None:
+        bus = MemoryBus()
+        yield Messaging(bus, MemoryLiveState(), Notifier(bus))
+        return
+    redis = Redis.from_url(settings.redis_url, health_check_interval=10)
+    try:
+        redis_bus = RedisBus(redis)
+        yield Messaging(redis_bus, RedisLiveState(redis), Notifier(redis_bus))
+    finally:
+        await redis.aclose()
+
+
+@contextlib.asynccontextmanager
+async def run_bridge(
+    settings: Settings, database: Database, messaging: Messaging
+) -> AsyncIterator[Bridge]:
+    """Run a bridge in a task owned by this context; a crash of it is logged, not lost."""
+    bridge = Bridge(settings, database.sessions, messaging.notifier, messaging.live)
+    await bridge.start()
+    task = asyncio.create_task(bridge.run(), name=f"bridge-{settings.node}")
+    task.add_done_callback(_report_crash)
+    try:
+        yield bridge
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("the bridge stopped", exc_info=task.exception())

@@ -1,0 +1,53 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from contact_center.runtime import open_database, open_messaging, run_bridge
+from contact_center.settings import PROJECT_ROOT, Settings
+from contact_center.web import health, status
+from contact_center.web.keys import BRIDGE, DATABASE, MESSAGING, SETTINGS
+
+TEMPLATES = PROJECT_ROOT / "agent_ui" / "templates"
+STATIC = PROJECT_ROOT / "agent_ui" / "static"
+
+
+def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Application:
+    """The web app; `with_bridge` also runs this node's bridge in the same process."""
+    app = web.Application()
+    app[SETTINGS] = settings
+
+    async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with open_database(settings) as database:
+            app[DATABASE] = database
+            yield
+
+    async def messaging_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with open_messaging(settings) as messaging:
+            app[MESSAGING] = messaging
+            yield
+
+    async def bridge_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with run_bridge(settings, app[DATABASE], app[MESSAGING]) as bridge:
+            app[BRIDGE] = bridge
+            yield
+
+    app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(messaging_ctx)
+    if with_bridge:
+        app.cleanup_ctx.append(bridge_ctx)
+
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(default=True),
+    )
+    app.add_routes(health.routes)
+    app.add_routes(status.routes)
+    app.router.add_static("/static", STATIC)
+    return app

@@ -1,0 +1,14 @@
+"""Typed application keys: every resource the views reach through the app."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from contact_center.bridge import Bridge
+from contact_center.runtime import Database, Messaging
+from contact_center.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+DATABASE = web.AppKey("database", Database)
+MESSAGING = web.AppKey("messaging", Messaging)
+BRIDGE = web.AppKey("bridge", Bridge)
