@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from contact_center.ami import events as ev
+
+
+FINISHED_MEMORY = 10_000
+"""How many finished linkedids are remembered, so late events don't start a phantom call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,7 @@ class CallTracker:
         self.node = node
         self._inbound = inbound_contexts
         self._calls: dict[str, _Call] = {}
+        self._finished: OrderedDict[str, None] = OrderedDict()
 
     @property
     def active(self) -> int:
@@ -105,6 +111,8 @@ class CallTracker:
         at = event.timestamp if event.timestamp is not None else time.time()
         call = self._calls.get(channel.linkedid)
         if call is None:
+            if isinstance(event, ev.Hangup) or channel.linkedid in self._finished:
+                return None  # late or repeated events of a call already finished
             call = self._start(channel, at)
             if call is None:
                 return None
@@ -172,6 +180,9 @@ class CallTracker:
             case ev.Hangup() if is_caller:
                 call.step(at, "hangup", cause=event.cause, cause_text=event.cause_text)
                 del self._calls[call.linkedid]
+                self._finished[call.linkedid] = None
+                if len(self._finished) > FINISHED_MEMORY:
+                    self._finished.popitem(last=False)
                 return self._finish(call, at)
         return None
 
