@@ -18,7 +18,7 @@ from contact_center.bridge import Bridge
 from contact_center.bus import Bus, LiveState, MemoryBus, MemoryLiveState, Notifier
 from contact_center.bus.redis import RedisBus, RedisLiveState
 from contact_center.settings import Settings
-from contact_center.storage.db import create_engine, session_factory
+from contact_center.storage.db import create_engine, make_sqlite_dir, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ class Messaging:
 
 @contextlib.asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[Database]:
-    engine = create_engine(settings)
+    await asyncio.to_thread(make_sqlite_dir, settings)
+    engine = await asyncio.to_thread(create_engine, settings)  # it touches the file system
     try:
         yield Database(engine, session_factory(engine))
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import re
@@ -46,7 +47,7 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def _engine(url: str) -> AsyncEngine:
-    engine = create_engine(Settings(database_url=url))
+    engine = await asyncio.to_thread(create_engine, Settings(database_url=url))
     await upgrade(engine)
     return engine
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from contact_center.ami import events as ev
 
-
 FINISHED_MEMORY = 10_000
 """How many finished linkedids are remembered, so late events don't start a phantom call."""
 

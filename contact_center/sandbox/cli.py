@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from contact_center.demo import DemoDataError, demo_callers, load_demo_data
 from contact_center.runtime import open_database
 from contact_center.sandbox.asterisk import AsteriskSandbox
 from contact_center.sandbox.sipp import place_call
@@ -21,6 +22,7 @@ from contact_center.sandbox.traffic import AGENT_ENDPOINTS, run_traffic
 from contact_center.settings import Secret, Settings
 from contact_center.storage.db import upgrade
 from contact_center.storage.models import Queue, QueueMembership, User
+from contact_center.web.app import create_app
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +113,6 @@ async def _traffic(
     duration: float,
     args: argparse.Namespace,
 ) -> None:
-    from contact_center.demo import demo_callers
-
     async with open_database(settings) as database:
         callers = await demo_callers(database.sessions, limit=200)
     interfaces = tuple(f"PJSIP/{endpoint}" for endpoint in AGENT_ENDPOINTS[:agents])
@@ -130,9 +130,6 @@ async def _traffic(
 
 
 async def _up(settings: Settings, *, with_sandbox: bool, traffic: float) -> None:
-    from contact_center.demo import DemoDataError, load_demo_data
-    from contact_center.web.app import create_app
-
     async with open_database(settings) as database:
         await upgrade(database.engine)
         try:

@@ -73,9 +73,13 @@ def csv_line(*fields: str) -> str:
     return "".join(f"{field};" for field in fields) + "\n"
 
 
+_TEMPLATES = {path.name: path.read_text(encoding="utf-8") for path in SCENARIOS.glob("*.xml")}
+"""Read once at import, so rendering never touches the disk from the event loop."""
+
+
 def render_scenario(name: str, **values: str) -> str:
     """The scenario with its ``{{name}}`` placeholders (numbers, attributes) filled in."""
-    text = (SCENARIOS / name).read_text(encoding="utf-8")
+    text = _TEMPLATES[name]
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", value)
     if "{{" in text:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """One engine per process; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_sqlite_dir(settings: Settings) -> None:
+    """Create the folder of the SQLite file (blocking: run it in a thread)."""
     if settings.sqlite:
         path = settings.database_url.split(":///", 1)[1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """One engine per process; SQLite gets WAL, foreign keys and a busy timeout."""
+    if settings.sqlite:
         engine = create_async_engine(settings.database_url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -62,8 +68,25 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
+def upgrade_in_thread(url: str, revision: str) -> None:
+    """The whole migration, in a worker thread with an event loop of its own."""
+
+    async def _migrate() -> None:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(_upgrade, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_migrate())
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (Alembic), inside the running event loop."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade, revision)
+    """Bring the schema of `engine`'s database to `revision` (Alembic).
+
+    Alembic reads its scripts from disk, so it runs in a worker thread with a loop of its
+    own, never blocking the caller's event loop."""
+    url = engine.url.render_as_string(hide_password=False)
+    await asyncio.to_thread(upgrade_in_thread, url, revision)
     log.info("database schema at %s", revision)

@@ -92,8 +92,7 @@ def test_events_of_calls_that_are_not_inbound_are_ignored() -> None:
     agent_leg = [
         e
         for e in events
-        if getattr(e, "channel", None) is not None
-        and e.channel.uniqueid != e.channel.linkedid  # type: ignore[attr-defined]
+        if getattr(e, "channel", None) is not None and e.channel.uniqueid != e.channel.linkedid  # type: ignore[attr-defined]
     ]
     assert agent_leg
     assert replay(agent_leg) == []

@@ -79,6 +79,14 @@ async def test_queues_exist_including_general(sandbox: AsteriskSandbox) -> None:
         assert "'rrmemory' strategy" in shown
 
 
+def _committed_config() -> list[str]:
+    return [
+        path.read_text(encoding="utf-8")
+        for folder in ("asterisk-config", "dialplans")
+        for path in (PROJECT_ROOT / folder).glob("*")
+    ]
+
+
 async def test_ami_user_and_secret(sandbox: AsteriskSandbox) -> None:
     shown = await sandbox.cli("manager show user contact-center")
     assert "secret: <Set>" in shown
@@ -86,16 +94,12 @@ async def test_ami_user_and_secret(sandbox: AsteriskSandbox) -> None:
     assert "write perm: call,agent,reporting" in shown
     secret = (await asyncio.to_thread(sandbox.ami_secret_file().read_text)).strip()
     assert len(secret) >= 24
-    assert sandbox.ami_secret_file().stat().st_mode & 0o077 == 0
-    committed = [
-        path.read_text(encoding="utf-8")
-        for folder in ("asterisk-config", "dialplans")
-        for path in (PROJECT_ROOT / folder).glob("*")
-    ]
+    mode = (await asyncio.to_thread(sandbox.ami_secret_file().stat)).st_mode
+    assert mode & 0o077 == 0
+    committed = await asyncio.to_thread(_committed_config)
     assert not any(secret in text for text in committed)
-    assert not any(
-        password in text for text in committed for password in sandbox.agent_secrets().values()
-    )
+    passwords = (await asyncio.to_thread(sandbox.agent_secrets)).values()
+    assert not any(password in text for text in committed for password in passwords)
 
 
 async def test_ami_listens_on_loopback_only(sandbox: AsteriskSandbox) -> None:

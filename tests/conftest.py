@@ -1,0 +1,47 @@
+"""Fixtures for the whole suite: the blocking-call guard and the real Asterisk sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+
+import pytest
+from blockbuster import BlockBuster, blockbuster_ctx
+
+from contact_center.sandbox import AsteriskSandbox
+from contact_center.sandbox.root import build_root
+from contact_center.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def blockbuster() -> Iterator[BlockBuster]:
+    """Fail any blocking call our package makes on the event loop."""
+    with blockbuster_ctx("contact_center") as guard:
+        # migrations run in a worker thread with a loop of their own: blocking is fine there
+        for function in guard.functions.values():
+            function.can_block_in("contact_center/storage/db.py", {"_migrate", "_upgrade"})
+            # asyncpg looks for ~/.pgpass and client certificates as it connects (a stat)
+            function.can_block_in("asyncpg/connect_utils.py", "_parse_connect_dsn_and_args")
+        yield guard
+
+
+@pytest.fixture(scope="session")
+def sandbox_root() -> None:
+    """The sandbox root, built once on a bare machine (debootstrap, about 80 s)."""
+    if os.geteuid() != 0:
+        pytest.skip("the Asterisk sandbox runs under chroot: run the suite as root")
+    asyncio.run(build_root(load_settings({})))
+
+
+@pytest.fixture(scope="module")
+def sandbox(
+    sandbox_root: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AsteriskSandbox]:
+    """One real Asterisk 22 per test module, always stopped after it."""
+    box = AsteriskSandbox(load_settings({}, state_dir=tmp_path_factory.mktemp("sandbox")))
+    try:
+        asyncio.run(box.up())
+        yield box
+    finally:
+        asyncio.run(box.down())
