@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.driver_info import DriverInfo
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from contact_center import __version__
 from contact_center.bridge import Bridge
 from contact_center.bus import Bus, LiveState, MemoryBus, MemoryLiveState, Notifier
 from contact_center.bus.redis import RedisBus, RedisLiveState
@@ -46,6 +48,10 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
         await engine.dispose()
 
 
+def _driver_info() -> DriverInfo:
+    return DriverInfo().add_upstream_driver("contact-center", __version__)
+
+
 @contextlib.asynccontextmanager
 async def open_messaging(settings: Settings) -> AsyncIterator[Messaging]:
     """Redis when CC_REDIS_URL is set (split mode), memory otherwise (embedded mode)."""
@@ -53,7 +59,9 @@ async def open_messaging(settings: Settings) -> AsyncIterator[Messaging]:
         bus = MemoryBus()
         yield Messaging(bus, MemoryLiveState(), Notifier(bus))
         return
-    redis = Redis.from_url(settings.redis_url, health_check_interval=10)
+    # redis-py looks its own version up on disk for CLIENT SETINFO: once, off the loop
+    driver = await asyncio.to_thread(_driver_info)
+    redis = Redis.from_url(settings.redis_url, health_check_interval=10, driver_info=driver)
     try:
         redis_bus = RedisBus(redis)
         yield Messaging(redis_bus, RedisLiveState(redis), Notifier(redis_bus))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
@@ -12,6 +13,7 @@ from blockbuster import BlockBuster, blockbuster_ctx
 from contact_center.sandbox import AsteriskSandbox
 from contact_center.sandbox.root import build_root
 from contact_center.settings import load_settings
+from tests.pg import temporary_postgres_database
 
 
 @pytest.fixture(autouse=True)
@@ -45,3 +47,13 @@ def sandbox(
         yield box
     finally:
         asyncio.run(box.down())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database: a SQLite file, or a throwaway database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}"
+        return
+    async with temporary_postgres_database() as url:
+        yield url

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ from contact_center.settings import Settings, load_settings
 from contact_center.storage.db import upgrade
 from contact_center.storage.models import Customer, Interaction, PhoneNumber, User
 from tests.e2e.harness import Process, app_env, free_port, running, wait_node_linked
-from tests.pg import temporary_postgres_database
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.timeout(180)]
 
@@ -34,15 +32,6 @@ AGENT = "agent-1001"
 AGENT_PORT = 5071
 ANSWER_AFTER = 1.0
 TALK = 2.0
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}"
-        return
-    async with temporary_postgres_database() as url:
-        yield url
 
 
 async def prepared(settings: Settings) -> tuple[Customer, str, User]:
@@ -159,3 +148,48 @@ async def test_first_call_is_routed_and_logged(
         (row.ended_at - row.answered_at).total_seconds(), abs=0.01
     )
     assert (row.disposition, row.notes) == (None, "")
+
+
+async def test_bridge_reconnects_after_asterisk_restarts(
+    sandbox: AsteriskSandbox, tmp_path: Path
+) -> None:
+    """Asterisk restarts under a running bridge: it links again by itself and logs the next
+    call; the outage is logged once, not once per retry."""
+    node = f"e2e-{secrets.token_hex(3)}"
+    http_port = free_port()
+    env = app_env(
+        CC_NODE=node,
+        CC_STATE_DIR=str(tmp_path),
+        CC_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}",
+        CC_AMI_SECRET_FILE=str(sandbox.ami_secret_file()),
+        CC_HTTP_PORT=str(http_port),
+    )
+    settings = await asyncio.to_thread(load_settings, env)
+    customer, number, _agent = await prepared(settings)
+    procs = processes("serve", env, tmp_path)
+
+    async with (
+        running(procs),
+        AgentPhone(sandbox, AGENT, AGENT_PORT, answer_after=0.5, talk_seconds=None) as phone,
+    ):
+        await wait_node_linked(http_port, node, procs)
+        for attempt in range(2):
+            if attempt:
+                await sandbox.restart()
+                await phone.stop()  # the phone registers again with the new Asterisk
+                await phone.start()
+                await wait_node_linked(http_port, node, procs)
+            await sandbox.cli(f"queue add member PJSIP/{AGENT} to support-pl")
+            result = await place_call(
+                sandbox, caller_number=number, caller_name=customer.name, hold_seconds=1.0
+            )
+            assert result.outcome == "caller-hangup", result
+        first, second = await logged_calls(settings, node, 2)
+        await sandbox.cli(f"queue remove member PJSIP/{AGENT} from support-pl")
+
+    assert first.linkedid != second.linkedid
+    for row in (first, second):
+        assert (row.outcome, row.queue, row.customer_id) == ("answered", "support-pl", customer.id)
+    log = await procs[0].output()
+    assert log.count("AMI unavailable") == 1, log
+    assert log.count("AMI back") == 1, log

@@ -1,0 +1,104 @@
+"""Writing finished calls: exactly once per (node, linkedid), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from contact_center.calls.tracker import FinishedCall
+from contact_center.runtime import Database, open_database
+from contact_center.settings import load_settings
+from contact_center.storage.db import upgrade
+from contact_center.storage.interactions import save_call
+from contact_center.storage.models import Interaction, InteractionEvent, User
+from tests.calls.test_tracker import recorded, replay
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    async with open_database(load_settings({}, database_url=database_url)) as db:
+        await upgrade(db.engine)
+        yield db
+
+
+def answered_call() -> FinishedCall:
+    [call] = replay(recorded("recorded_answered_pl.txt"))
+    return dataclasses.replace(call, customer_id=None)
+
+
+async def save(database: Database, call: FinishedCall) -> int | None:
+    async with database.sessions() as session, session.begin():
+        return await save_call(session, call)
+
+
+async def count(database: Database, model: type[Interaction] | type[InteractionEvent]) -> int:
+    async with database.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_a_call_is_written_with_its_steps(database: Database) -> None:
+    call = answered_call()
+    async with database.sessions() as session, session.begin():
+        session.add(
+            User(
+                username="anowak",
+                display_name="Anna Nowak",
+                role="agent",
+                interface="PJSIP/agent-1001",
+            )
+        )
+    interaction_id = await save(database, call)
+    assert interaction_id is not None
+    async with database.sessions() as session:
+        row = await session.get_one(Interaction, interaction_id)
+        agent = await session.scalar(select(User).where(User.username == "anowak"))
+        steps = list(
+            await session.scalars(
+                select(InteractionEvent)
+                .where(InteractionEvent.interaction_id == interaction_id)
+                .order_by(InteractionEvent.seq)
+            )
+        )
+    assert agent is not None
+    assert row.agent_id == agent.id
+    assert (row.caller_name, row.queue, row.outcome) == ("Ewa Jabłońska", "support-pl", "answered")
+    assert row.started_at == call.started_at
+    assert [s.kind for s in steps] == [s.kind for s in call.steps]
+    assert steps[1].detail == {"position": 1, "rule": "language", "reason": "Preferred language pl"}
+
+
+async def test_the_same_call_twice_is_written_once(database: Database) -> None:
+    call = answered_call()
+    assert await save(database, call) is not None
+    assert await save(database, call) is None
+    assert await count(database, Interaction) == 1
+    assert await count(database, InteractionEvent) == len(call.steps)
+
+
+async def test_the_same_linkedid_on_another_node_is_another_call(database: Database) -> None:
+    call = answered_call()
+    assert await save(database, call) is not None
+    assert await save(database, dataclasses.replace(call, node="node2")) is not None
+    assert await count(database, Interaction) == 2
+
+
+async def test_a_customer_that_no_longer_exists_does_not_lose_the_call(database: Database) -> None:
+    call = dataclasses.replace(answered_call(), customer_id=987654)
+    interaction_id = await save(database, call)
+    async with database.sessions() as session:
+        row = await session.get_one(Interaction, interaction_id)
+    assert row.customer_id is None
+    assert row.caller_number == "+48122370862"
+
+
+async def test_hostile_caller_text_is_stored_as_data(database: Database) -> None:
+    name = "'); DROP TABLE interactions; -- <script>alert(1)</script>"
+    call = dataclasses.replace(answered_call(), caller_name=name, caller_number="' OR 1=1 --")
+    interaction_id = await save(database, call)
+    async with database.sessions() as session:
+        row = await session.get_one(Interaction, interaction_id)
+    assert (row.caller_name, row.caller_number) == (name, "' OR 1=1 --")
+    assert await count(database, Interaction) == 1
