@@ -63,7 +63,7 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     default_region: str = "PL"
-    default_queue: str = "general"
+    default_queue: str = "main"
     log_level: str = "INFO"
     sandbox_root: Path = Path("/var/cache/contact-center/asterisk-sid")
     debian_mirror: str | None = None

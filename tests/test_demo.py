@@ -126,7 +126,7 @@ async def test_staff_queues_and_memberships(loaded: tuple[Sessions, DemoSummary]
     for username, queue in memberships:
         by_agent.setdefault(username, set()).add(queue)
     for agent in agents:
-        assert {f"support-{agent.language}", "general", "overflow"} <= by_agent[agent.username]
+        assert {f"support-{agent.language}", "main", "overflow"} <= by_agent[agent.username]
     seniors = [name for name, qs in by_agent.items() if {"vip", "collections"} <= qs]
     assert len(seniors) == 2
 
@@ -285,7 +285,7 @@ async def test_interactions_and_events_are_consistent(
         if call.customer_id is not None and customer_tiers[call.customer_id] == "vip":
             assert (call.queue, call.route_rule) == ("vip", "vip")
         if call.customer_id is None:
-            assert call.queue == "general"
+            assert call.queue == "main"
 
         steps = by_call[call.id]
         assert [e.seq for e in steps] == list(range(1, len(steps) + 1))
@@ -344,11 +344,11 @@ async def test_a_database_with_other_data_is_refused(sessions: Sessions) -> None
 
 async def test_existing_queues_are_reused(sessions: Sessions) -> None:
     async with sessions() as session, session.begin():
-        session.add(Queue(name="general", display_name="Linia ogólna"))
+        session.add(Queue(name="main", display_name="Linia ogólna"))
     summary = await load_demo_data(sessions, customers=20, days_of_history=3, now=NOW)
     assert summary.queues == 7
     async with sessions() as session:
-        name = await session.scalar(select(Queue.display_name).where(Queue.name == "general"))
+        name = await session.scalar(select(Queue.display_name).where(Queue.name == "main"))
     assert name == "Linia ogólna"
 
 

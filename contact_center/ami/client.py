@@ -324,10 +324,10 @@ class AmiClient:
             delay = self._backoff[0]
             self._last_error = None
             if down:
-                _log.info("AMI back at %s (Asterisk %s)", where, link.version)
+                _log.info("AMI back at %s (AMI %s)", where, link.version)
                 down = False
             else:
-                _log.info("AMI connected to %s (Asterisk %s)", where, link.version)
+                _log.info("AMI connected to %s (AMI %s)", where, link.version)
             reason = await self._serve(link)
             self._up.clear()
             self._link = None

@@ -258,7 +258,7 @@ def _colleagues(customers: list[DemoCustomer], taken: set[int]) -> tuple[int, in
 def route(customer: DemoCustomer | None) -> tuple[str, str, str]:
     """(queue, rule, reason) the way the router decides: VIP, overdue, language, default."""
     if customer is None:
-        return "general", "default", "Unknown caller"
+        return "main", "default", "Unknown caller"
     if customer.tier == "vip":
         return "vip", "vip", "VIP customer"
     if customer.overdue_balance > 0:
@@ -266,7 +266,7 @@ def route(customer: DemoCustomer | None) -> tuple[str, str, str]:
     if customer.language in ("pl", "uk", "en"):
         queue = f"support-{customer.language}"
         return queue, "language", f"Customer language {customer.language} -> {queue}"
-    return "general", "default", "No rule matched"
+    return "main", "default", "No rule matched"
 
 
 def queue_members() -> dict[str, list[people.DemoUser]]:

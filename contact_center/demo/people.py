@@ -30,7 +30,7 @@ class DemoUser:
 
 
 QUEUES: tuple[DemoQueue, ...] = (
-    DemoQueue("general", "General line"),
+    DemoQueue("main", "General line"),
     DemoQueue("vip", "VIP desk", 10),
     DemoQueue("collections", "Collections"),
     DemoQueue("support-pl", "Wsparcie PL"),
@@ -45,7 +45,7 @@ SENIOR_QUEUES = (("vip", 0), ("collections", 0))
 def _agent(
     number: int, username: str, name: str, language: str, *, senior: bool = False
 ) -> DemoUser:
-    queues: tuple[tuple[str, int], ...] = ((f"support-{language}", 0), ("general", 1))
+    queues: tuple[tuple[str, int], ...] = ((f"support-{language}", 0), ("main", 1))
     if senior:
         queues += SENIOR_QUEUES
     queues += (("overflow", 2),)

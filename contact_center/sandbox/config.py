@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import shutil
-import sqlite3
 from pathlib import Path
 
 from contact_center.errors import SandboxError
@@ -22,9 +21,6 @@ from contact_center.settings import PROJECT_ROOT
 CONFIG_DIR = PROJECT_ROOT / "asterisk-config"
 DIALPLAN_DIR = PROJECT_ROOT / "dialplans"
 AGENT_ENDPOINTS = tuple(f"agent-{n}" for n in range(1001, 1007))
-REALTIME_QUEUES = ("general",)
-REALTIME_DB = "var/lib/asterisk/realtime.sqlite3"
-QUEUE_TEMPLATE = "queue-defaults"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,7 +81,6 @@ def install_config(root: Path, sandbox_secrets: SandboxSecrets) -> None:
         etc.rename(old)
     staging.rename(etc)
     shutil.rmtree(old, ignore_errors=True)
-    write_realtime_queues(root / REALTIME_DB, queue_template(etc / "queues.conf"))
 
 
 def _pjsip_auth(sandbox_secrets: SandboxSecrets) -> str:
@@ -96,42 +91,6 @@ def _pjsip_auth(sandbox_secrets: SandboxSecrets) -> str:
             f"username = {name}\npassword = {password}\n"
         )
     return "".join(parts)
-
-
-def queue_template(queues_conf: Path) -> dict[str, str]:
-    """The ``[queue-defaults](!)`` settings of queues.conf, in file order."""
-    values: dict[str, str] = {}
-    inside = False
-    for raw in queues_conf.read_text(encoding="utf-8").splitlines():
-        line = raw.split(";", 1)[0].strip()
-        if line.startswith("["):
-            inside = line.startswith(f"[{QUEUE_TEMPLATE}]")
-            continue
-        key, sep, value = line.partition("=")
-        if inside and sep:
-            values[key.strip().rstrip(">").strip()] = value.strip()
-    if not values:
-        raise SandboxError(f"{queues_conf} has no [{QUEUE_TEMPLATE}](!) template")
-    return values
-
-
-def write_realtime_queues(db_path: Path, template: dict[str, str]) -> None:
-    """(Re)create the realtime queue table with one row per realtime queue."""
-    columns = ["name", *(key.replace("-", "_") for key in template)]
-    for column in columns:
-        if not column.replace("_", "").isalnum():
-            raise SandboxError(f"bad queue setting name {column!r} in the queue template")
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(db_path) as db:
-        db.execute("DROP TABLE IF EXISTS queue_table")
-        db.execute(f"CREATE TABLE queue_table ({', '.join(f'{c} TEXT' for c in columns)})")
-        marks = ", ".join("?" for _ in columns)
-        for name in REALTIME_QUEUES:
-            db.execute(
-                f"INSERT INTO queue_table ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
-                [name, *template.values()],
-            )
-    db.close()
 
 
 def _write_private(path: Path, text: str) -> None:

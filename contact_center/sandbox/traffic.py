@@ -43,7 +43,7 @@ async def run_traffic(
     agents: int,
     duration: float | None,
     max_calls: int = 200,
-    queue: str | None = "general",
+    queue: str | None = "main",
     seed: int | None = None,
 ) -> TrafficResult:
     """Place calls from ``numbers`` ((caller number, caller name) pairs) for a while.

@@ -17,14 +17,14 @@ def record(customer_id: int = 1, **values: object) -> CallerRecord:
 
 
 def test_withheld_number_goes_to_default_queue() -> None:
-    decision = decide(None, [], default_queue="general")
-    assert (decision.queue, decision.rule, decision.customer_id) == ("general", "withheld", None)
+    decision = decide(None, [], default_queue="main")
+    assert (decision.queue, decision.rule, decision.customer_id) == ("main", "withheld", None)
 
 
 def test_unknown_number_goes_to_default_queue() -> None:
-    decision = decide("+48601234567", [], default_queue="general")
+    decision = decide("+48601234567", [], default_queue="main")
     assert (decision.queue, decision.rule, decision.reason) == (
-        "general",
+        "main",
         "unknown",
         "Unknown caller",
     )
@@ -34,7 +34,7 @@ def test_vip_with_key_account_manager() -> None:
     decision = decide(
         "+48601234567",
         [record(7, tier="vip", account_manager="Anna Nowak")],
-        default_queue="general",
+        default_queue="main",
     )
     assert decision.queue == "vip"
     assert decision.priority > 0
@@ -46,7 +46,7 @@ def test_overdue_balance_goes_to_collections_before_vip() -> None:
     decision = decide(
         "+48601234567",
         [record(tier="vip", overdue_balance=Decimal("120.50"))],
-        default_queue="general",
+        default_queue="main",
     )
     assert (decision.queue, decision.rule) == ("collections", "overdue")
     assert "120.50" in decision.reason
@@ -54,20 +54,20 @@ def test_overdue_balance_goes_to_collections_before_vip() -> None:
 
 def test_language_queue() -> None:
     for language, queue in (("pl", "support-pl"), ("uk", "support-uk"), ("en", "support-en")):
-        decision = decide("+48601234567", [record(language=language)], default_queue="general")
+        decision = decide("+48601234567", [record(language=language)], default_queue="main")
         assert (decision.queue, decision.rule) == (queue, "language")
 
 
 def test_language_without_a_queue_goes_to_default() -> None:
-    decision = decide("+48601234567", [record(language="de")], default_queue="general")
-    assert (decision.queue, decision.rule, decision.customer_id) == ("general", "customer", 1)
+    decision = decide("+48601234567", [record(language="de")], default_queue="main")
+    assert (decision.queue, decision.rule, decision.customer_id) == ("main", "customer", 1)
 
 
 def test_shared_number_ranks_candidates_and_says_so() -> None:
     decision = decide(
         "+48221234567",
         [record(3), record(9, tier="vip")],
-        default_queue="general",
+        default_queue="main",
     )
     assert decision.customer_id == 9
     assert decision.candidates == (9, 3)

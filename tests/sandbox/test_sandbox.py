@@ -55,7 +55,6 @@ async def test_used_modules_are_running(sandbox: AsteriskSandbox) -> None:
         "app_chanspy",
         "func_strings",
         "cdr_csv",
-        "res_config_sqlite3",
         "bridge_simple",
         "bridge_native_rtp",
         "res_timing_timerfd",
@@ -64,9 +63,9 @@ async def test_used_modules_are_running(sandbox: AsteriskSandbox) -> None:
         assert re.search(rf"^{module}\.so\s.*\bRunning\b", shown, re.MULTILINE), shown
 
 
-async def test_queues_exist_including_general(sandbox: AsteriskSandbox) -> None:
+async def test_queues_exist_including_main(sandbox: AsteriskSandbox) -> None:
     for queue in (
-        "general",
+        "main",
         "vip",
         "collections",
         "support-pl",
@@ -128,19 +127,19 @@ async def test_agent_phone_registers(sandbox: AsteriskSandbox) -> None:
     assert "agent-1003@" not in contacts
 
 
-async def test_call_without_bridge_falls_back_to_general(sandbox: AsteriskSandbox) -> None:
+async def test_call_without_bridge_falls_back_to_main(sandbox: AsteriskSandbox) -> None:
     number = _caller_number()
     name = '"><script>alert(1)</script> Zażółć Gęślą Jaźń'
     async with AgentPhone(
         sandbox, "agent-1001", 5071, answer_after=0.5, talk_seconds=None
     ) as phone:
-        await sandbox.cli(f"queue add member {phone.interface} to general")
+        await sandbox.cli(f"queue add member {phone.interface} to main")
         try:
             result = await place_call(
                 sandbox, caller_number=number, caller_name=name, hold_seconds=1.0, timeout=20
             )
         finally:
-            await sandbox.cli(f"queue remove member {phone.interface} from general")
+            await sandbox.cli(f"queue remove member {phone.interface} from main")
         assert result.outcome == "caller-hangup", result
         assert result.answered
         assert await phone.answered_calls() == 1
@@ -148,11 +147,11 @@ async def test_call_without_bridge_falls_back_to_general(sandbox: AsteriskSandbo
     queue_log = [line.split("|") for line in _lines(sandbox.queue_log())]
     entered = [row for row in queue_log if row[4] == "ENTERQUEUE" and row[6] == number]
     assert len(entered) == 1
-    assert entered[0][2] == "general"
+    assert entered[0][2] == "main"
     call_uid = entered[0][1]
     connects = [row for row in queue_log if row[1] == call_uid and row[4] == "CONNECT"]
     assert len(connects) == 1
-    assert connects[0][2:4] == ["general", "PJSIP/agent-1001"]
+    assert connects[0][2:4] == ["main", "PJSIP/agent-1001"]
 
     records = list(csv.reader(_lines(sandbox.cdr_csv())))
     mine = [row for row in records if row[1] == number]
@@ -160,7 +159,7 @@ async def test_call_without_bridge_falls_back_to_general(sandbox: AsteriskSandbo
     # PJSIP keeps the quoted-pair: the '"' arrives backslash-escaped, the rest intact
     assert mine[0][4].endswith(f'><script>alert(1)</script> Zażółć Gęślą Jaźń" <{number}>')
     assert mine[0][14] == "ANSWERED"
-    assert mine[0][7:9] == ["Queue", "general,tr,,,300"]
+    assert mine[0][7:9] == ["Queue", "main,tr,,,300"]
 
 
 async def test_strange_dialed_number_still_queues_and_can_abandon(
@@ -180,7 +179,7 @@ async def test_strange_dialed_number_still_queues_and_can_abandon(
     queue_log = [line.split("|") for line in _lines(sandbox.queue_log())]
     entered = [row for row in queue_log if row[4] == "ENTERQUEUE" and row[6] == number]
     assert len(entered) == 1
-    assert entered[0][2] == "general"
+    assert entered[0][2] == "main"
     assert any(row[1] == entered[0][1] and row[4] == "ABANDON" for row in queue_log)
 
 
