@@ -50,12 +50,17 @@ async def _db_upgrade(settings: Settings) -> None:
 
 
 async def _demo_data(settings: Settings, customers: int) -> None:
+    from contact_center.accounts.demo import demo_password, log_demo_logins
     from contact_center.demo import load_demo_data
 
     async with open_database(settings) as database:
         await upgrade(database.engine)
-        summary = await load_demo_data(database.sessions, customers=customers)
+        demo = await demo_password(settings)
+        summary = await load_demo_data(
+            database.sessions, customers=customers, password_hash=demo.password_hash
+        )
     log.info("demo data: %s", summary)
+    log_demo_logins(demo)
 
 
 def _require_redis(settings: Settings, command: str) -> None:
@@ -79,8 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply the Alembic migrations")
     demo = commands.add_parser("demo-data", help="load a realistic demo data set")
     demo.add_argument("--customers", type=int, default=300)
+    from contact_center.accounts.cli import add_user_commands
     from contact_center.sandbox.cli import add_sandbox_commands
 
+    add_user_commands(commands)
     add_sandbox_commands(commands)
     return parser
 
@@ -108,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 asyncio.run(_db_upgrade(settings))
             case "demo-data":
                 asyncio.run(_demo_data(settings, args.customers))
+            case "user":
+                from contact_center.accounts.cli import run_user_command
+
+                run_user_command(settings, args)
             case "sandbox" | "up":
                 from contact_center.sandbox.cli import run_sandbox_command
 

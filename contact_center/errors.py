@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 class ContactCenterError(Exception):
     """Root of every error this package raises on purpose."""
@@ -71,6 +73,42 @@ class RoutingError(ContactCenterError):
 
 class StorageError(ContactCenterError):
     """The database refused or failed an operation."""
+
+
+# --- accounts and logins --------------------------------------------------------------------
+
+
+class AuthError(ContactCenterError):
+    """A login, an account or a permission was refused."""
+
+
+class WrongCredentials(AuthError):
+    """Unknown user, wrong password or inactive account: deliberately one error for all."""
+
+
+class LoginLocked(AuthError):
+    """Too many failed logins for this username lately; try again after `until`."""
+
+    def __init__(self, username: str, until: dt.datetime) -> None:
+        super().__init__(f"too many failed logins for {username!r}; locked until {until:%H:%M} UTC")
+        self.username = username
+        self.until = until
+
+
+class WeakPassword(AuthError, ValueError):
+    """A new password was refused (too short, too long)."""
+
+
+class BadAccount(AuthError, ValueError):
+    """An account field has a bad value (username, role, language, interface)."""
+
+
+class UserExists(AuthError):
+    """A user with this username (or phone interface) already exists."""
+
+
+class UnknownUser(AuthError):
+    """No user with this username."""
 
 
 # --- sandbox ---------------------------------------------------------------------------------

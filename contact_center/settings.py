@@ -67,6 +67,8 @@ class Settings:
     log_level: str = "INFO"
     sandbox_root: Path = Path("/var/cache/contact-center/asterisk-sid")
     debian_mirror: str | None = None
+    cookie_secure: bool = False
+    session_idle_minutes: int = 720
 
     @property
     def sqlite(self) -> bool:
@@ -155,6 +157,22 @@ def _queue(value: str) -> str:
     return value
 
 
+def _bool(value: str) -> bool:
+    value = value.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _minutes(value: str) -> int:
+    minutes = int(value)
+    if not minutes > 0:
+        raise ValueError("must be a positive whole number of minutes")
+    return minutes
+
+
 def read_settings_file(path: Path) -> dict[str, str]:
     """Read ``KEY=VALUE`` lines; blank lines and ``#`` comments are skipped."""
     try:
@@ -209,6 +227,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     take("CC_LOG_LEVEL", "log_level", _log_level)
     take("CC_SANDBOX_ROOT", "sandbox_root", lambda v: Path(_text(v)))
     take("CC_DEBIAN_MIRROR", "debian_mirror", _text)
+    take("CC_COOKIE_SECURE", "cookie_secure", _bool)
+    take("CC_SESSION_IDLE_MINUTES", "session_idle_minutes", _minutes)
 
     if "ami_secret" not in values and env.get("CC_AMI_SECRET_FILE"):
         secret_path = Path(env["CC_AMI_SECRET_FILE"])

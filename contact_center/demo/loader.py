@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Insert, func, insert, select
+from sqlalchemy import Insert, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -50,6 +50,7 @@ async def load_demo_data(
     seed: int = 2026,
     now: dt.datetime | None = None,
     node: str = "node1",
+    password_hash: str | None = None,
 ) -> DemoSummary:
     """Fill an empty database with demo queues, staff, customers and call history.
 
@@ -57,7 +58,9 @@ async def load_demo_data(
     present are returned. Any other data (users, customers or interactions) raises
     `DemoDataError` rather than mixing demo rows into a real database. Existing queues with
     the demo names are reused, so queues synced from Asterisk do not get in the way.
-    The same `seed` gives the same customers; the history also depends on `now`."""
+    The same `seed` gives the same customers; the history also depends on `now`.
+    `password_hash` (one argon2 hash, made once by the caller) is every demo user's password;
+    demo users loaded earlier without a password get it too."""
     if customers < 0 or days_of_history < 0:
         raise ValueError("customers and days_of_history must not be negative")
     now = now or dt.datetime.now(dt.UTC)
@@ -70,9 +73,11 @@ async def load_demo_data(
         async with sessions() as session, session.begin():
             if await _demo_present(session):
                 log.info("demo data already loaded, nothing to do")
+                if password_hash is not None:
+                    await _set_missing_passwords(session, password_hash)
                 return await _summary(session)
             queue_ids = await _queues(session)
-            user_ids = await _users(session, queue_ids)
+            user_ids = await _users(session, queue_ids, password_hash)
             customer_ids = await _ids(
                 session,
                 Customer,
@@ -225,7 +230,9 @@ async def _queues(session: AsyncSession) -> dict[str, int]:
     return existing
 
 
-async def _users(session: AsyncSession, queue_ids: dict[str, int]) -> dict[str, int]:
+async def _users(
+    session: AsyncSession, queue_ids: dict[str, int], password_hash: str | None
+) -> dict[str, int]:
     ids = await _ids(
         session,
         User,
@@ -236,7 +243,7 @@ async def _users(session: AsyncSession, queue_ids: dict[str, int]) -> dict[str, 
                 "role": u.role,
                 "interface": u.interface,
                 "language": u.language,
-                "password_hash": None,
+                "password_hash": password_hash,
                 "active": True,
             }
             for u in people.USERS
@@ -252,6 +259,15 @@ async def _users(session: AsyncSession, queue_ids: dict[str, int]) -> dict[str, 
         ],
     )
     return user_ids
+
+
+async def _set_missing_passwords(session: AsyncSession, password_hash: str) -> None:
+    await session.execute(
+        update(User)
+        .where(User.username.in_([u.username for u in people.USERS]))
+        .where(User.password_hash.is_(None))
+        .values(password_hash=password_hash)
+    )
 
 
 async def _count(session: AsyncSession, model: type[Any]) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from contact_center.accounts.demo import DemoPassword, demo_password, log_demo_logins
 from contact_center.demo import DemoDataError, demo_callers, load_demo_data
 from contact_center.runtime import open_database
 from contact_center.sandbox.asterisk import AsteriskSandbox
@@ -132,10 +133,13 @@ async def _traffic(
 async def _up(settings: Settings, *, with_sandbox: bool, traffic: float) -> None:
     async with open_database(settings) as database:
         await upgrade(database.engine)
+        password = await demo_password(settings)
+        demo: DemoPassword | None = password
         try:
-            summary = await load_demo_data(database.sessions)
+            summary = await load_demo_data(database.sessions, password_hash=password.password_hash)
             log.info("demo data: %s", summary)
         except DemoDataError as err:
+            demo = None
             log.info("keeping the data already there: %s", err)
 
     sandbox = AsteriskSandbox(settings)
@@ -157,6 +161,8 @@ async def _up(settings: Settings, *, with_sandbox: bool, traffic: float) -> None
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         log.info("contact center on http://%s:%s/", settings.http_host, settings.http_port)
+        if demo is not None:
+            log_demo_logins(demo)
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -227,3 +227,34 @@ class InteractionEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     interaction: Mapped[Interaction] = relationship(back_populates="events")
+
+
+class UserSession(Base):
+    """A logged-in browser. The cookie holds a random token; only its SHA-256 is stored, so
+    a copy of the database does not log anyone in. `expires_at` is the earlier of the idle
+    deadline and the absolute one, so expired rows are found by one index."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """One failed login for a username (known or not), for the lockout; old rows are
+    deleted as logins come in."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_username_failed_at", "username", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -8,10 +8,11 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from contact_center.accounts import Passwords
 from contact_center.runtime import open_database, open_messaging, run_bridge
 from contact_center.settings import PROJECT_ROOT, Settings
-from contact_center.web import health, status
-from contact_center.web.keys import BRIDGE, DATABASE, MESSAGING, SETTINGS
+from contact_center.web import auth, health, status
+from contact_center.web.keys import BRIDGE, DATABASE, MESSAGING, PASSWORDS, SETTINGS
 
 TEMPLATES = PROJECT_ROOT / "agent_ui" / "templates"
 STATIC = PROJECT_ROOT / "agent_ui" / "static"
@@ -19,8 +20,9 @@ STATIC = PROJECT_ROOT / "agent_ui" / "static"
 
 def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Application:
     """The web app; `with_bridge` also runs this node's bridge in the same process."""
-    app = web.Application()
+    app = web.Application(middlewares=[auth.auth_middleware])
     app[SETTINGS] = settings
+    app[PASSWORDS] = Passwords()
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         async with open_database(settings) as database:
@@ -42,12 +44,17 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
     if with_bridge:
         app.cleanup_ctx.append(bridge_ctx)
 
-    aiohttp_jinja2.setup(
+    templates = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(default=True),
+        context_processors=[auth.template_context],
+        auto_reload=False,
     )
+    for name in templates.list_templates():  # compiled here, so no page render reads a file
+        templates.get_template(name)
     app.add_routes(health.routes)
     app.add_routes(status.routes)
+    app.add_routes(auth.routes)
     app.router.add_static("/static", STATIC)
     return app

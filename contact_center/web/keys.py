@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from contact_center.accounts import Passwords
 from contact_center.bridge import Bridge
 from contact_center.runtime import Database, Messaging
 from contact_center.settings import Settings
@@ -12,3 +13,4 @@ SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 MESSAGING = web.AppKey("messaging", Messaging)
 BRIDGE = web.AppKey("bridge", Bridge)
+PASSWORDS = web.AppKey("passwords", Passwords)

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from contact_center import __version__
 from contact_center.errors import BusUnavailable
+from contact_center.web.auth import require_role
 from contact_center.web.health import node_states
 from contact_center.web.keys import SETTINGS
 
@@ -16,6 +17,7 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/", name="status")
+@require_role()
 @aiohttp_jinja2.template("status.html")
 async def status_page(request: web.Request) -> dict[str, Any]:
     try:

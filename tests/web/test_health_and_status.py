@@ -12,9 +12,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from contact_center.bus import NodeStatus
 from contact_center.settings import load_settings
+from contact_center.storage.db import upgrade
 from contact_center.web.app import create_app
-from contact_center.web.keys import MESSAGING
+from contact_center.web.keys import DATABASE, MESSAGING
 from tests.e2e.harness import free_port
+from tests.web.auth_helpers import log_in_as
 
 
 async def client_for(**overrides: object) -> TestClient[object, object]:
@@ -86,6 +88,8 @@ async def test_not_ready_when_the_database_is_unreachable() -> None:
 
 
 async def test_status_page_shows_node_names_as_text(client: TestClient[object, object]) -> None:
+    await upgrade(client.app[DATABASE].engine)  # type: ignore[index]
+    await log_in_as(client, "viewer")  # the status page needs a login
     live = client.app[MESSAGING].live  # type: ignore[index]
     await live.put_node(NodeStatus("<script>alert(1)</script>", False, 0, time.time()))
     response = await client.get("/")
