@@ -1,0 +1,1 @@
+"""Routing decision latency at the FastAGI socket: ``python -m bench.routing``."""

@@ -1,0 +1,3 @@
+from bench.routing.run import main
+
+main()
