@@ -18,8 +18,9 @@ from contact_center.agi.server import AgiServer
 from contact_center.ami import events as ev
 from contact_center.ami.client import AmiClient
 from contact_center.bus import LiveState, NodeStatus, Notifier
+from contact_center.calls.queue_watch import QueueWatch
 from contact_center.calls.tracker import CallTracker, FinishedCall
-from contact_center.errors import BusUnavailable
+from contact_center.errors import AmiError, BusUnavailable
 from contact_center.routing.agi_route import route_call
 from contact_center.routing.service import Router
 from contact_center.settings import Settings
@@ -47,7 +48,8 @@ class Bridge:
         self.events: asyncio.Queue[ev.AmiEvent] = asyncio.Queue(EVENT_BACKLOG)
         self.ami = AmiClient(settings, self.events)
         self.tracker = CallTracker(settings.node)
-        router = Router(sessions, settings)
+        self.queues = QueueWatch()
+        self.router = router = Router(sessions, settings, live)
         self.agi = AgiServer(
             settings.agi_host,
             settings.agi_port,
@@ -81,9 +83,15 @@ class Bridge:
     async def _consume(self) -> None:
         while True:
             event = await self.events.get()
-            if isinstance(event, ev.AmiConnected | ev.AmiDisconnected):
+            if isinstance(event, ev.AmiConnected):
+                await self._publish_status()
+                await self._resync_queues()
+                continue
+            if isinstance(event, ev.AmiDisconnected):
                 await self._publish_status()
                 continue
+            if self.queues.handle(event, time.time()):
+                await self._publish_queues()
             finished = self.tracker.handle(event)
             if finished is not None:
                 await self._log_call(finished)
@@ -118,6 +126,22 @@ class Bridge:
             call.agent_interface,
         )
         await self._notifier.interaction_logged(interaction_id, call)
+
+    async def _resync_queues(self) -> None:
+        """Who waits where, asked of Asterisk after every (re)connect."""
+        try:
+            entries = await self.ami.action_list("QueueStatus")
+        except AmiError as err:
+            log.warning("cannot read the queues' status after connecting: %s", err)
+            return
+        self.queues.resync(entries, time.time())
+        await self._publish_queues()
+
+    async def _publish_queues(self) -> None:
+        try:
+            await self._live.put_queues(self.settings.node, self.queues.snapshot())
+        except BusUnavailable as err:
+            log.warning("cannot publish the queues of node %s: %s", self.settings.node, err)
 
     async def _publish_status(self) -> None:
         status = NodeStatus(

@@ -68,6 +68,10 @@ class RoutingError(ContactCenterError):
     """A routing decision could not be made."""
 
 
+class RuleError(RoutingError):
+    """A routing rule, queue schedule or rulebook file is not valid; the message says where."""
+
+
 # --- storage ---------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contact_center.errors import SettingsError
 
@@ -64,6 +65,7 @@ class Settings:
     http_port: int = 8080
     default_region: str = "PL"
     default_queue: str = "main"
+    timezone: str = "Europe/Warsaw"
     log_level: str = "INFO"
     sandbox_root: Path = Path("/var/cache/contact-center/asterisk-sid")
     debian_mirror: str | None = None
@@ -173,6 +175,15 @@ def _minutes(value: str) -> int:
     return minutes
 
 
+def _timezone(value: str) -> str:
+    value = value.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be a time zone name such as Europe/Warsaw") from None
+    return value
+
+
 def read_settings_file(path: Path) -> dict[str, str]:
     """Read ``KEY=VALUE`` lines; blank lines and ``#`` comments are skipped."""
     try:
@@ -224,6 +235,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     take("CC_HTTP_PORT", "http_port", _port)
     take("CC_DEFAULT_REGION", "default_region", _region)
     take("CC_DEFAULT_QUEUE", "default_queue", _queue)
+    take("CC_TIMEZONE", "timezone", _timezone)
     take("CC_LOG_LEVEL", "log_level", _log_level)
     take("CC_SANDBOX_ROOT", "sandbox_root", lambda v: Path(_text(v)))
     take("CC_DEBIAN_MIRROR", "debian_mirror", _text)

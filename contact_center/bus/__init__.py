@@ -4,7 +4,14 @@ In the embedded mode both live in memory; in the split mode (several processes, 
 nodes) both live in Redis. Domain code only sees `Notifier` and `LiveState`.
 """
 
-from contact_center.bus.base import Bus, BusMessage, LiveState, NodeStatus
+from contact_center.bus.base import (
+    Bus,
+    BusMessage,
+    LiveState,
+    NodeStatus,
+    QueueLoad,
+    QueueSnapshot,
+)
 from contact_center.bus.memory import MemoryBus, MemoryLiveState
 from contact_center.bus.notifier import Notifier
 
@@ -16,4 +23,6 @@ __all__ = [
     "MemoryLiveState",
     "NodeStatus",
     "Notifier",
+    "QueueLoad",
+    "QueueSnapshot",
 ]

@@ -45,6 +45,43 @@ class NodeStatus:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class QueueLoad:
+    """Live load of a queue: callers waiting and the longest wait now (seconds)."""
+
+    waiting: int = 0
+    longest_wait: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    """What one node's bridge last saw of a queue: callers waiting, since when the oldest."""
+
+    waiting: int
+    oldest_since: float | None
+
+    @staticmethod
+    def merge(snapshots: list[dict[str, QueueSnapshot]], now: float) -> dict[str, QueueLoad]:
+        """Every node's snapshots as one load per queue (waiting summed, oldest wins)."""
+        merged: dict[str, QueueLoad] = {}
+        for snapshot in snapshots:
+            for queue, state in snapshot.items():
+                load = merged.get(queue, QueueLoad())
+                wait = now - state.oldest_since if state.oldest_since is not None else 0.0
+                merged[queue] = QueueLoad(
+                    load.waiting + state.waiting, max(load.longest_wait, max(wait, 0.0))
+                )
+        return merged
+
+    @staticmethod
+    def encode_all(snapshot: dict[str, QueueSnapshot]) -> str:
+        return json.dumps({q: [s.waiting, s.oldest_since] for q, s in snapshot.items()})
+
+    @staticmethod
+    def decode_all(raw: str | bytes) -> dict[str, QueueSnapshot]:
+        return {q: QueueSnapshot(int(w), o) for q, (w, o) in json.loads(raw).items()}
+
+
 class Bus(Protocol):
     async def publish(self, message: BusMessage) -> None: ...
 
@@ -55,5 +92,9 @@ class LiveState(Protocol):
     async def put_node(self, status: NodeStatus) -> None: ...
 
     async def nodes(self) -> list[NodeStatus]: ...
+
+    async def put_queues(self, node: str, snapshot: dict[str, QueueSnapshot]) -> None: ...
+
+    async def queue_loads(self) -> dict[str, QueueLoad]: ...
 
     async def ping(self) -> None: ...

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
-from contact_center.bus.base import BusMessage, NodeStatus
+from contact_center.bus.base import BusMessage, NodeStatus, QueueLoad, QueueSnapshot
 
 SUBSCRIBER_BACKLOG = 1000
 
@@ -33,12 +34,19 @@ class MemoryBus:
 class MemoryLiveState:
     def __init__(self) -> None:
         self._nodes: dict[str, NodeStatus] = {}
+        self._queues: dict[str, dict[str, QueueSnapshot]] = {}
 
     async def put_node(self, status: NodeStatus) -> None:
         self._nodes[status.node] = status
 
     async def nodes(self) -> list[NodeStatus]:
         return sorted(self._nodes.values(), key=lambda s: s.node)
+
+    async def put_queues(self, node: str, snapshot: dict[str, QueueSnapshot]) -> None:
+        self._queues[node] = dict(snapshot)
+
+    async def queue_loads(self) -> dict[str, QueueLoad]:
+        return QueueSnapshot.merge(list(self._queues.values()), time.time())
 
     async def ping(self) -> None:
         return None

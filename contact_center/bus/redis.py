@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from contact_center.bus.base import BusMessage, NodeStatus
+from contact_center.bus.base import BusMessage, NodeStatus, QueueLoad, QueueSnapshot
 from contact_center.errors import BusUnavailable
 
 CHANNEL = "cc:events"
 NODES = "cc:nodes"
+QUEUES = "cc:queues"
 
 
 class RedisBus:
@@ -52,6 +54,21 @@ class RedisLiveState:
         except RedisError as err:
             raise BusUnavailable(f"Redis: {err}") from err
         return sorted((NodeStatus.decode(v) for v in values.values()), key=lambda s: s.node)
+
+    async def put_queues(self, node: str, snapshot: dict[str, QueueSnapshot]) -> None:
+        try:
+            await self._redis.hset(QUEUES, node, QueueSnapshot.encode_all(snapshot))
+        except RedisError as err:
+            raise BusUnavailable(f"Redis: {err}") from err
+
+    async def queue_loads(self) -> dict[str, QueueLoad]:
+        try:
+            values = await self._redis.hgetall(QUEUES)
+        except RedisError as err:
+            raise BusUnavailable(f"Redis: {err}") from err
+        return QueueSnapshot.merge(
+            [QueueSnapshot.decode_all(raw) for raw in values.values()], time.time()
+        )
 
     async def ping(self) -> None:
         try:

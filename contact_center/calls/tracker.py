@@ -15,6 +15,13 @@ from typing import Any
 
 from contact_center.ami import events as ev
 
+AFTER_HOURS_OUTCOMES = {
+    "message": "after_hours_message",
+    "voicemail": "voicemail",
+    "callback": "callback_requested",
+}
+"""How a call that met a closed queue ended, by the path the dialplan took."""
+
 FINISHED_MEMORY = 10_000
 """How many finished linkedids are remembered, so late events don't start a phantom call."""
 
@@ -64,7 +71,9 @@ class _Call:
     variables: dict[str, str] = field(default_factory=dict)
     queue: str | None = None
     queued_at: float | None = None
+    offered_at: float | None = None
     left_queue_at: float | None = None
+    direct_agent: str | None = None
     agent_interface: str | None = None
     answered_at: float | None = None
     abandoned: bool = False
@@ -79,6 +88,14 @@ class _Call:
 
 def _utc(epoch: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, dt.UTC)
+
+
+def interface_of(channel_name: str) -> str:
+    """`PJSIP/agent-1001-0000002a` -> `PJSIP/agent-1001` (a channel's device)."""
+    device, sep, suffix = channel_name.rpartition("-")
+    if sep and len(suffix) == 8 and all(c in "0123456789abcdef" for c in suffix):
+        return device
+    return channel_name
 
 
 def _customer_id(text: str | None) -> int | None:
@@ -125,6 +142,7 @@ class CallTracker:
             case ev.QueueCallerJoin():
                 call.queue = event.queue
                 call.queued_at = at
+                call.offered_at = call.offered_at or at
                 call.step(
                     at,
                     "queued",
@@ -176,6 +194,24 @@ class CallTracker:
             case ev.QueueCallerLeave():
                 call.left_queue_at = at
                 call.step(at, "left_queue", queue=event.queue, position=event.position)
+            case ev.DialBegin() if is_caller and call.queued_at is None and event.dest:
+                # the preferred agent rings before the call joins a queue
+                call.direct_agent = interface_of(event.dest.name)
+                call.offered_at = call.offered_at or at
+                call.step(at, "ringing", agent_interface=call.direct_agent, direct=True)
+            case ev.DialEnd() if is_caller and call.queued_at is None and call.direct_agent:
+                if event.dial_status == "ANSWER":
+                    call.agent_interface = call.direct_agent
+                    call.answered_at = at
+                    call.step(at, "connected", agent_interface=call.direct_agent, direct=True)
+                else:
+                    call.step(
+                        at,
+                        "no_answer",
+                        agent_interface=call.direct_agent,
+                        direct=True,
+                        status=event.dial_status,
+                    )
             case ev.Hangup() if is_caller:
                 call.step(at, "hangup", cause=event.cause, cause_text=event.cause_text)
                 del self._calls[call.linkedid]
@@ -201,18 +237,21 @@ class CallTracker:
         return call
 
     def _finish(self, call: _Call, ended: float) -> FinishedCall:
+        after_hours = call.variables.get("CC_AFTER_HOURS")
         if call.answered_at is not None:
             outcome = "answered"
+        elif after_hours in AFTER_HOURS_OUTCOMES and call.queued_at is None:
+            outcome = AFTER_HOURS_OUTCOMES[after_hours]
         elif call.abandoned:
             outcome = "abandoned"
         elif call.left_queue_at is not None:
             outcome = "timeout"
-        elif call.queued_at is not None:
+        elif call.offered_at is not None:
             outcome = "abandoned"
         else:
             outcome = "unqueued"
         wait_end = call.answered_at or call.left_queue_at or ended
-        wait = wait_end - call.queued_at if call.queued_at is not None else None
+        wait = wait_end - call.offered_at if call.offered_at is not None else None
         talk = ended - call.answered_at if call.answered_at is not None else None
         if call.answered_at is None and call.hangup_by is None:
             call.hangup_by = "caller" if outcome in {"abandoned", "unqueued"} else None
@@ -226,7 +265,7 @@ class CallTracker:
             customer_id=_customer_id(call.variables.get("CC_CUSTOMER_ID")),
             route_rule=call.variables.get("CC_ROUTE_RULE"),
             route_reason=call.variables.get("CC_ROUTE_REASON"),
-            queue=call.queue,
+            queue=call.queue or call.variables.get("CC_QUEUE"),
             agent_interface=call.agent_interface,
             started_at=_utc(call.started_at),
             answered_at=_utc(call.answered_at) if call.answered_at is not None else None,

@@ -1,29 +1,51 @@
-"""Routing service: normalize the caller's number, look the caller up, apply the rules.
+"""Routing service: gather the facts about a call, then let the rulebook decide.
 
-It always answers: if the database is slow or down the call goes to the default queue.
+It always answers: if the database is slow or down, the call goes where the rules say an
+unknown caller goes (the default queue unless a rule says otherwise).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import time
+from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from contact_center.bus import LiveState, QueueLoad
+from contact_center.errors import BusUnavailable, RuleError
 from contact_center.routing.numbers import normalize
-from contact_center.routing.rules import CallerRecord, RouteDecision, decide
+from contact_center.routing.rulebook import RulebookDocument
+from contact_center.routing.rules import (
+    CallerRecord,
+    CallFacts,
+    RouteDecision,
+    Rulebook,
+    decide,
+)
+from contact_center.routing.store import default_document, load_document
 from contact_center.settings import Settings
-from contact_center.storage.models import Customer, PhoneNumber, User
+from contact_center.storage.models import Case, Customer, Interaction, PhoneNumber, User
 
 log = logging.getLogger(__name__)
 
+RULEBOOK_TTL = 5.0
+"""Seconds a process keeps the rulebook before reading it again: edits apply within this."""
+
 
 async def lookup_caller(session: AsyncSession, e164: str) -> list[CallerRecord]:
-    """Every customer the number belongs to (usually one), with their key-account manager."""
+    """Every customer the number belongs to (usually one), with what the rules look at."""
     manager = aliased(User)
+    open_cases = (
+        select(func.count(Case.id))
+        .where(Case.customer_id == Customer.id, Case.status == "open")
+        .scalar_subquery()
+    )
     rows = await session.execute(
         select(
             Customer.id,
@@ -31,33 +53,154 @@ async def lookup_caller(session: AsyncSession, e164: str) -> list[CallerRecord]:
             Customer.tier,
             Customer.language,
             Customer.overdue_balance,
+            Customer.company,
+            Customer.tags,
+            open_cases,
             manager.display_name,
+            manager.interface,
         )
         .join(PhoneNumber, PhoneNumber.customer_id == Customer.id)
         .outerjoin(manager, manager.id == Customer.account_manager_id)
         .where(PhoneNumber.e164 == e164)
         .order_by(Customer.id)
     )
-    return [CallerRecord(*row) for row in rows]
+    return [
+        CallerRecord(
+            customer_id=row[0],
+            name=row[1],
+            tier=row[2],
+            language=row[3],
+            overdue_balance=row[4],
+            company=row[5],
+            tags=tuple(str(tag) for tag in row[6] or ()),
+            open_cases=int(row[7] or 0),
+            account_manager=row[8],
+            account_manager_interface=row[9],
+        )
+        for row in rows
+    ]
+
+
+async def with_last_agent(session: AsyncSession, record: CallerRecord) -> CallerRecord:
+    """The agent who last answered this customer, and when."""
+    row = (
+        await session.execute(
+            select(User.display_name, User.interface, Interaction.started_at)
+            .join(User, User.id == Interaction.agent_id)
+            .where(Interaction.customer_id == record.customer_id)
+            .order_by(Interaction.started_at.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return record
+    return CallerRecord(
+        **{
+            **{name: getattr(record, name) for name in CallerRecord.__slots__},
+            "last_agent": row[0],
+            "last_agent_interface": row[1],
+            "last_contact_at": row[2],
+        }
+    )
 
 
 class Router:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """Decides where a call goes. One per process; its rulebook is a short-lived cache of
+    the database's, so every process routes the same way within `RULEBOOK_TTL`."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        live: LiveState | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         self._sessions = sessions
+        self._live = live
+        self._clock = clock
         self._region = settings.default_region
         self._default_queue = settings.default_queue
+        self._timezone = settings.timezone
         self._timeout = settings.agi_route_timeout * 0.6
+        self._book: Rulebook | None = None
+        self._book_at = 0.0
+        self._fallback: Rulebook | None = None
 
-    async def route(self, caller_raw: str, *, uniqueid: str = "") -> RouteDecision:
-        e164 = normalize(caller_raw, self._region)
-        if e164 is None:
-            return decide(None, (), default_queue=self._default_queue)
+    async def _build(self, document: RulebookDocument) -> Rulebook:
+        # resolving time zones reads zoneinfo's files: off the event loop
+        return await asyncio.to_thread(document.build, self._default_queue, self._timezone)
+
+    async def rulebook(self) -> Rulebook:
+        """The current rulebook: the database's, or the shipped default when it has none."""
+        if self._book is not None and time.monotonic() - self._book_at < RULEBOOK_TTL:
+            return self._book
         try:
             async with asyncio.timeout(self._timeout), self._sessions() as session:
-                records = await lookup_caller(session, e164)
-        except (TimeoutError, SQLAlchemyError, OSError) as err:
-            log.warning(
-                "uniqueid=%s customer lookup failed (%s): default queue", uniqueid, err or "timeout"
-            )
-            return RouteDecision(self._default_queue, 0, "fallback", "Customer lookup unavailable")
-        return decide(e164, records, default_queue=self._default_queue)
+                document = await load_document(session)
+            book = await self._build(document or await default_document())
+        except (TimeoutError, SQLAlchemyError, OSError, RuleError) as err:
+            log.warning("cannot read the rulebook (%s): using the last one", err or "timeout")
+            book = self._book or await self._fallback_book()
+        self._book, self._book_at = book, time.monotonic()
+        return book
+
+    async def _fallback_book(self) -> Rulebook:
+        if self._fallback is None:
+            self._fallback = await self._build(await default_document())
+        return self._fallback
+
+    def invalidate(self) -> None:
+        """Forget the cached rulebook (after an edit in this process)."""
+        self._book = None
+
+    async def route(
+        self,
+        caller_raw: str,
+        *,
+        dialed: str = "",
+        uniqueid: str = "",
+        now: dt.datetime | None = None,
+    ) -> RouteDecision:
+        book = await self.rulebook()
+        facts = await self.facts(book, caller_raw, dialed=dialed, uniqueid=uniqueid, now=now)
+        return decide(book, facts)
+
+    async def facts(
+        self,
+        book: Rulebook,
+        caller_raw: str,
+        *,
+        dialed: str = "",
+        uniqueid: str = "",
+        now: dt.datetime | None = None,
+    ) -> CallFacts:
+        e164 = normalize(caller_raw, self._region)
+        records: list[CallerRecord] = []
+        if e164 is not None:
+            try:
+                async with asyncio.timeout(self._timeout), self._sessions() as session:
+                    records = await lookup_caller(session, e164)
+                    if records and any(
+                        rule.then.preferred_agent == "last_agent" for rule in book.rules
+                    ):
+                        records = [await with_last_agent(session, r) for r in records]
+            except (TimeoutError, SQLAlchemyError, OSError) as err:
+                log.warning(
+                    "uniqueid=%s customer lookup failed (%s): routing as unknown",
+                    uniqueid,
+                    err or "timeout",
+                )
+        load: dict[str, QueueLoad] = {}
+        if self._live is not None and any(rule.then.overflow for rule in book.rules):
+            try:
+                async with asyncio.timeout(self._timeout):
+                    load = await self._live.queue_loads()
+            except (TimeoutError, BusUnavailable) as err:
+                log.warning("uniqueid=%s queue load unknown (%s)", uniqueid, err or "timeout")
+        return CallFacts(
+            caller_e164=e164,
+            records=records,
+            dialed=dialed,
+            now=now or self._clock(),
+            load=load,
+        )

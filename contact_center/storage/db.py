@@ -35,7 +35,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_sqlite_dir(settings: Settings) -> None:
     """Create the folder of the SQLite file (blocking: run it in a thread)."""
-    if settings.sqlite:
+    if settings.sqlite and ":///" in settings.database_url:
         path = settings.database_url.split(":///", 1)[1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -99,6 +99,10 @@ class Queue(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     service_level_seconds: Mapped[int] = mapped_column(default=20)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    holidays: Mapped[list[str]] = mapped_column(default=list)
+    after_hours: Mapped[str] = mapped_column(String(16), default="message")
 
     memberships: Mapped[list[QueueMembership]] = relationship(back_populates="queue")
 
@@ -258,3 +262,37 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     failed_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class Case(Base):
+    """A customer's support case; an open one can steer routing."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_customer_status", "customer_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(
+        Enum("open", "closed", name="case_status", native_enum=False), default="open"
+    )
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[dt.datetime | None]
+
+
+class RoutingRule(Base):
+    """One routing rule, in order: conditions and actions as validated JSON
+    (see contact_center/routing/rules.py for their vocabulary)."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    conditions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -113,3 +113,22 @@ async def running(processes: Sequence[Process]) -> AsyncIterator[None]:
     finally:
         for process in reversed(processes):
             await process.stop()
+
+
+async def logged_calls(sessions: Any, node: str, count: int, within: float = 20.0) -> list[Any]:
+    """The node's interactions once `count` are there, oldest first."""
+    from sqlalchemy import select
+
+    from contact_center.storage.models import Interaction
+
+    rows: list[Any] = []
+    try:
+        async with asyncio.timeout(within):
+            while len(rows) < count:
+                await asyncio.sleep(0.2)
+                async with sessions() as session:
+                    query = select(Interaction).where(Interaction.node == node)
+                    rows = list(await session.scalars(query.order_by(Interaction.id)))
+    except TimeoutError:
+        raise AssertionError(f"{len(rows)} of {count} calls logged for {node}") from None
+    return rows

@@ -133,7 +133,7 @@ async def test_first_call_is_routed_and_logged(
     assert row.dialed_number == "800100200"
     assert row.queue == "support-pl"
     assert (row.agent_id, row.agent_interface) == (agent.id, f"PJSIP/{AGENT}")
-    assert (row.route_rule, row.route_reason) == ("language", "Preferred language pl")
+    assert (row.route_rule, row.route_reason) == ("polish", "Preferred language pl")
     assert (row.outcome, row.hangup_by) == ("answered", "caller")
     assert row.answered_at is not None
     assert row.ended_at is not None
