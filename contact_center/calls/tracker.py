@@ -74,6 +74,7 @@ class _Call:
     offered_at: float | None = None
     left_queue_at: float | None = None
     direct_agent: str | None = None
+    routed: bool = False
     agent_interface: str | None = None
     answered_at: float | None = None
     abandoned: bool = False
@@ -137,20 +138,16 @@ class CallTracker:
             for name, value in channel.variables.items():
                 if value:
                     call.variables[name] = value
+            if not call.routed and call.variables.get("CC_ROUTE_REASON"):
+                call.routed = True
+                call.step(at, "routed", **self._decision(call))
 
         match event:
             case ev.QueueCallerJoin():
                 call.queue = event.queue
                 call.queued_at = at
                 call.offered_at = call.offered_at or at
-                call.step(
-                    at,
-                    "queued",
-                    queue=event.queue,
-                    position=event.position,
-                    rule=call.variables.get("CC_ROUTE_RULE"),
-                    reason=call.variables.get("CC_ROUTE_REASON"),
-                )
+                call.step(at, "queued", queue=event.queue, position=event.position)
             case ev.AgentCalled():
                 call.step(at, "ringing", queue=event.queue, agent_interface=event.interface)
             case ev.AgentRingNoAnswer():
@@ -220,6 +217,19 @@ class CallTracker:
                     self._finished.popitem(last=False)
                 return self._finish(call, at)
         return None
+
+    @staticmethod
+    def _decision(call: _Call) -> dict[str, Any]:
+        """The routing decision as the channel variables carry it (see agi_route.py)."""
+        names = {
+            "CC_QUEUE": "queue",
+            "CC_ROUTE_RULE": "rule",
+            "CC_ROUTE_REASON": "reason",
+            "CC_CANDIDATES": "other_candidates",
+            "CC_PREFERRED_AGENT": "preferred_agent",
+            "CC_AFTER_HOURS": "after_hours",
+        }
+        return {key: call.variables[name] for name, key in names.items() if name in call.variables}
 
     def _start(self, channel: ev.ChannelSnapshot, at: float) -> _Call | None:
         if channel.uniqueid != channel.linkedid or channel.context not in self._inbound:

@@ -11,7 +11,7 @@ import pytest
 from contact_center.ami import events as ev
 from contact_center.ami.codec import decode_frames
 from contact_center.ami.events import parse_event
-from contact_center.calls.tracker import CallTracker, FinishedCall
+from contact_center.calls.tracker import CallTracker, FinishedCall, interface_of
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ami"
 
@@ -44,6 +44,7 @@ def test_answered_call_from_a_known_customer() -> None:
     assert call.talk_seconds == pytest.approx(2.01, abs=0.05)
     assert [step.kind for step in call.steps] == [
         "arrived",
+        "routed",
         "queued",
         "ringing",
         "left_queue",
@@ -110,3 +111,61 @@ def test_finished_calls_are_frozen() -> None:
     [call] = replay(recorded("recorded_answered_pl.txt"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         call.outcome = "abandoned"  # type: ignore[misc]
+
+
+def test_ring_first_missed_then_queue_then_ring_first_answered_then_after_hours() -> None:
+    missed, direct, closed = replay(recorded("recorded_ring_first_and_after_hours.txt"))
+
+    assert (missed.outcome, missed.queue, missed.agent_interface) == (
+        "answered",
+        "vip",
+        "PJSIP/agent-1002",
+    )
+    kinds = [(step.kind, step.agent_interface) for step in missed.steps]
+    assert kinds[:5] == [
+        ("arrived", None),
+        ("routed", None),
+        ("ringing", "PJSIP/agent-1001"),
+        ("no_answer", "PJSIP/agent-1001"),
+        ("queued", None),
+    ]
+    assert missed.steps[1].queue == "vip"
+    assert missed.steps[1].detail == {
+        "rule": "key-account",
+        "reason": "Key account of Anna Nowak",
+        "preferred_agent": "PJSIP/agent-1001",
+    }
+    assert missed.steps[2].detail == {"direct": True}
+    assert missed.steps[3].detail == {"direct": True, "status": "NOANSWER"}
+    assert missed.wait_seconds == pytest.approx(5.5, abs=0.3)  # from the first ring
+
+    assert (direct.outcome, direct.agent_interface, direct.queue) == (
+        "answered",
+        "PJSIP/agent-1001",
+        "vip",
+    )
+    assert [step.kind for step in direct.steps] == [
+        "arrived",
+        "routed",
+        "ringing",
+        "connected",
+        "hangup",
+    ]
+    assert direct.wait_seconds == pytest.approx(0.5, abs=0.2)
+    assert direct.talk_seconds == pytest.approx(1.0, abs=0.2)
+
+    assert (closed.outcome, closed.queue, closed.agent_interface) == (
+        "callback_requested",
+        "support-pl",
+        None,
+    )
+    assert closed.route_reason == "Polish; support-pl is closed: callback"
+    assert closed.wait_seconds is None
+    assert [step.kind for step in closed.steps] == ["arrived", "routed", "hangup"]
+    assert closed.steps[1].detail["after_hours"] == "callback"
+
+
+def test_interface_of_a_channel_name() -> None:
+    assert interface_of("PJSIP/agent-1001-0000002a") == "PJSIP/agent-1001"
+    assert interface_of("PJSIP/agent-1001") == "PJSIP/agent-1001"
+    assert interface_of("Local/100@agents-00000001;1") == "Local/100@agents-00000001;1"

@@ -215,8 +215,9 @@ rules:
         "PJSIP/agent-1002",
     )
     kinds = [(kind, agent) for kind, _queue, agent in first_steps]
-    assert kinds[:4] == [
+    assert kinds[:5] == [
         ("arrived", None),
+        ("routed", None),
         ("ringing", "PJSIP/agent-1001"),
         ("no_answer", "PJSIP/agent-1001"),
         ("queued", None),
@@ -228,6 +229,7 @@ rules:
     assert second.queue == "vip"  # where it was headed, for the reports
     assert [kind for kind, _q, _a in second_steps] == [
         "arrived",
+        "routed",
         "ringing",
         "connected",
         "hangup",

@@ -67,7 +67,9 @@ async def test_a_call_is_written_with_its_steps(database: Database) -> None:
     assert (row.caller_name, row.queue, row.outcome) == ("Ewa Jabłońska", "support-pl", "answered")
     assert row.started_at == call.started_at
     assert [s.kind for s in steps] == [s.kind for s in call.steps]
-    assert steps[1].detail == {"position": 1, "rule": "language", "reason": "Preferred language pl"}
+    assert (steps[1].kind, steps[1].queue) == ("routed", "support-pl")
+    assert steps[1].detail == {"rule": "language", "reason": "Preferred language pl"}
+    assert (steps[2].kind, steps[2].detail) == ("queued", {"position": 1})
 
 
 async def test_the_same_call_twice_is_written_once(database: Database) -> None:
