@@ -109,6 +109,23 @@ class AgiSession:
         """``SET VARIABLE``; control characters in ``value`` become spaces (see ``quote``)."""
         await self.command(protocol.set_variable(name, value))
 
+    async def set_variables(self, values: Mapping[str, str]) -> None:
+        """``SET VARIABLE`` for each item, in order. Every name and value is checked before
+        anything is sent, so one bad item sends none; the first error stops the rest.
+
+        One command per round trip, on purpose: Asterisk's res_agi cannot take pipelined
+        commands. It reads the socket through a stdio ``FILE`` (``fgets``) but waits for the
+        next command by polling the raw descriptor, so when several lines come in one read
+        it answers the first and leaves the others in its buffer until more bytes arrive.
+        Measured on the Asterisk 22 sandbox: five ``SET VARIABLE`` lines in one write got
+        one answer; the other four came only when a sixth command was sent four seconds
+        later. Written at once, the variables would be set only when our deadline closed
+        the connection.
+        """
+        lines = [protocol.set_variable(name, value) for name, value in values.items()]
+        for line in lines:
+            await self.command(line)
+
     async def get_variable(self, name: str) -> str | None:
         """The variable's value, or None when it is not set."""
         response = await self.command(protocol.get_variable(name))

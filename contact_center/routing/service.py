@@ -11,10 +11,11 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from contact_center.bus import LiveState, QueueLoad
@@ -38,15 +39,14 @@ RULEBOOK_TTL = 5.0
 """Seconds a process keeps the rulebook before reading it again: edits apply within this."""
 
 
-async def lookup_caller(session: AsyncSession, e164: str) -> list[CallerRecord]:
-    """Every customer the number belongs to (usually one), with what the rules look at."""
+def _lookup_statement() -> Select[tuple[Any, ...]]:
     manager = aliased(User)
     open_cases = (
         select(func.count(Case.id))
         .where(Case.customer_id == Customer.id, Case.status == "open")
         .scalar_subquery()
     )
-    rows = await session.execute(
+    return (
         select(
             Customer.id,
             Customer.name,
@@ -61,9 +61,28 @@ async def lookup_caller(session: AsyncSession, e164: str) -> list[CallerRecord]:
         )
         .join(PhoneNumber, PhoneNumber.customer_id == Customer.id)
         .outerjoin(manager, manager.id == Customer.account_manager_id)
-        .where(PhoneNumber.e164 == e164)
+        .where(PhoneNumber.e164 == bindparam("e164"))
         .order_by(Customer.id)
     )
+
+
+LOOKUP = _lookup_statement()
+"""Every customer of the number ``:e164``: built once, so a call only binds the number (and
+the compiled form comes from the engine's statement cache)."""
+
+LAST_AGENT = (
+    select(User.display_name, User.interface, Interaction.started_at)
+    .join(User, User.id == Interaction.agent_id)
+    .where(Interaction.customer_id == bindparam("customer_id"))
+    .order_by(Interaction.started_at.desc())
+    .limit(1)
+)
+"""The agent who last answered the customer ``:customer_id``, and when: built once."""
+
+
+async def lookup_caller(connection: AsyncConnection, e164: str) -> list[CallerRecord]:
+    """Every customer the number belongs to (usually one), with what the rules look at."""
+    rows = await connection.execute(LOOKUP, {"e164": e164})
     return [
         CallerRecord(
             customer_id=row[0],
@@ -81,17 +100,9 @@ async def lookup_caller(session: AsyncSession, e164: str) -> list[CallerRecord]:
     ]
 
 
-async def with_last_agent(session: AsyncSession, record: CallerRecord) -> CallerRecord:
+async def with_last_agent(connection: AsyncConnection, record: CallerRecord) -> CallerRecord:
     """The agent who last answered this customer, and when."""
-    row = (
-        await session.execute(
-            select(User.display_name, User.interface, Interaction.started_at)
-            .join(User, User.id == Interaction.agent_id)
-            .where(Interaction.customer_id == record.customer_id)
-            .order_by(Interaction.started_at.desc())
-            .limit(1)
-        )
-    ).first()
+    row = (await connection.execute(LAST_AGENT, {"customer_id": record.customer_id})).first()
     if row is None:
         return record
     return CallerRecord(
@@ -102,6 +113,14 @@ async def with_last_agent(session: AsyncSession, record: CallerRecord) -> Caller
             "last_contact_at": row[2],
         }
     )
+
+
+def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine a session factory is bound to (``session_factory(engine)`` binds one)."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        raise TypeError("the session factory is not bound to an AsyncEngine")
+    return bind
 
 
 class Router:
@@ -116,6 +135,7 @@ class Router:
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self._sessions = sessions
+        self._engine = engine_of(sessions)
         self._live = live
         self._clock = clock
         self._region = settings.default_region
@@ -178,12 +198,12 @@ class Router:
         records: list[CallerRecord] = []
         if e164 is not None:
             try:
-                async with asyncio.timeout(self._timeout), self._sessions() as session:
-                    records = await lookup_caller(session, e164)
+                async with asyncio.timeout(self._timeout), self._engine.connect() as connection:
+                    records = await lookup_caller(connection, e164)
                     if records and any(
                         rule.then.preferred_agent == "last_agent" for rule in book.rules
                     ):
-                        records = [await with_last_agent(session, r) for r in records]
+                        records = [await with_last_agent(connection, r) for r in records]
             except (TimeoutError, SQLAlchemyError, OSError) as err:
                 log.warning(
                     "uniqueid=%s customer lookup failed (%s): routing as unknown",

@@ -92,11 +92,15 @@ class FakeAsterisk:
         *,
         answer: Answer = always_ok,
         byte_delay: float | None = None,
+        reply_byte_delay: float | None = None,
+        like_res_agi: bool = False,
         within: float = 5.0,
     ) -> FakeCall:
         """Run one AGI call until the server closes the connection (or ``answer`` hangs up).
 
-        With ``byte_delay`` the environment goes out one byte per write.
+        With ``byte_delay`` the environment goes out one byte per write; with
+        ``reply_byte_delay`` so does every reply. ``like_res_agi`` reads commands the way
+        Asterisk's res_agi does (see ``_converse_like_res_agi``).
         """
         data = encode_environment(environment() if env is None else env)
         result = FakeCall()
@@ -110,25 +114,70 @@ class FakeAsterisk:
                     await asyncio.sleep(byte_delay)
             try:
                 await writer.drain()
-                await self._converse(reader, writer, answer, result)
+                converse = self._converse_like_res_agi if like_res_agi else self._converse
+                await converse(reader, writer, answer, result, reply_byte_delay)
             except ConnectionResetError:
                 result.reset = True
         return result
 
     @staticmethod
     async def _converse(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, answer: Answer, result: FakeCall
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        answer: Answer,
+        result: FakeCall,
+        reply_byte_delay: float | None,
     ) -> None:
         while line := await reader.readline():
             assert line.endswith(b"\n"), line
-            command = line[:-1].decode("utf-8")
-            result.commands.append(command)
-            reply = answer(command)
-            if not reply:
-                result.hung_up = True
+            if not await _reply(writer, line, answer, result, reply_byte_delay):
                 return
-            writer.write(reply)
-            await writer.drain()
+
+    @staticmethod
+    async def _converse_like_res_agi(
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        answer: Answer,
+        result: FakeCall,
+        reply_byte_delay: float | None,
+    ) -> None:
+        """Asterisk's res_agi: it waits for the socket to be readable (poll), then ``fgets``
+        one line through a stdio buffer that took in everything there was. Lines that came
+        in the same read wait in that buffer until more bytes arrive: a pipelining client
+        gets one answer and then nothing (as the Asterisk 22 sandbox does)."""
+        buffered = b""
+        while chunk := await reader.read(4096):
+            buffered += chunk
+            if b"\n" not in buffered:
+                continue
+            line, _, buffered = buffered.partition(b"\n")
+            if not await _reply(writer, line + b"\n", answer, result, reply_byte_delay):
+                return
+
+
+async def _reply(
+    writer: asyncio.StreamWriter,
+    line: bytes,
+    answer: Answer,
+    result: FakeCall,
+    reply_byte_delay: float | None,
+) -> bool:
+    """Answer one command line; False once ``answer`` has hung up."""
+    command = line[:-1].decode("utf-8")
+    result.commands.append(command)
+    reply = answer(command)
+    if not reply:
+        result.hung_up = True
+        return False
+    if reply_byte_delay is None:
+        writer.write(reply)
+        await writer.drain()
+        return True
+    for index in range(len(reply)):
+        writer.write(reply[index : index + 1])
+        await writer.drain()
+        await asyncio.sleep(reply_byte_delay)
+    return True
 
 
 async def closed_by_server(reader: asyncio.StreamReader, within: float = 2.0) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -535,3 +536,138 @@ async def test_close_with_calls_in_flight_is_prompt() -> None:
     with pytest.raises(OSError, match="onnect"):
         await asterisk.call(within=1)
     await server.close()  # twice is fine
+
+
+# --- several variables -----------------------------------------------------------------------
+
+VARIABLES = {
+    "CC_QUEUE": "vip",
+    "CC_ROUTE_RULE": "key-account",
+    "CC_ROUTE_REASON": 'Anna "AN" Nowak',
+}
+SENT = [
+    'SET VARIABLE CC_QUEUE "vip"',
+    'SET VARIABLE CC_ROUTE_RULE "key-account"',
+    'SET VARIABLE CC_ROUTE_REASON "Anna \\"AN\\" Nowak"',
+]
+
+
+async def set_all(answer: Any = None, **call: Any) -> tuple[list[str], list[BaseException]]:
+    """A handler sets VARIABLES, then one more; returns what Asterisk got and the errors."""
+    errors: list[BaseException] = []
+
+    async def route(request: AgiRequest, session: AgiSession) -> None:
+        try:
+            await session.set_variables(VARIABLES)
+        except (AgiError, ValueError) as err:
+            errors.append(err)
+        try:
+            await session.set_variable("CC_AFTER", "x")
+        except AgiError as err:
+            errors.append(err)
+
+    async with serving({"route": route}) as (server, asterisk):
+        options = call if answer is None else {**call, "answer": answer}
+        result = await asterisk.call(**options)
+        await wait_idle(server)
+    return result.commands, errors
+
+
+async def test_set_variables_sends_each_in_order() -> None:
+    commands, errors = await set_all()
+    assert commands == [*SENT, 'SET VARIABLE CC_AFTER "x"']
+    assert errors == []
+
+
+async def test_set_variables_never_pipelines_because_res_agi_would_stall() -> None:
+    # the fake reads like res_agi: a second line sent before the first is answered would
+    # wait in its buffer, and the call would end on the command timeout instead
+    start = time.monotonic()
+    commands, errors = await set_all(like_res_agi=True)
+    assert commands == [*SENT, 'SET VARIABLE CC_AFTER "x"']
+    assert errors == []
+    assert time.monotonic() - start < FAST["command_timeout"]
+
+
+async def test_the_res_agi_model_does_stall_a_pipelining_client() -> None:
+    # the guard above could fail: two lines in one write get one answer
+    answers: list[bytes] = []
+
+    async def route(request: AgiRequest, session: AgiSession) -> None:
+        session._writer.write(b'SET VARIABLE A "1"\nSET VARIABLE B "2"\n')
+        await session._writer.drain()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.3):
+                while True:
+                    answers.append(await session._reader.readline())
+
+    async with serving({"route": route}) as (server, asterisk):
+        call = await asterisk.call(like_res_agi=True)
+        await wait_idle(server)
+    assert call.commands == ['SET VARIABLE A "1"']
+    assert answers == [b"200 result=1\n"]
+
+
+async def test_set_variables_with_answers_trickling_byte_by_byte() -> None:
+    commands, errors = await set_all(reply_byte_delay=0.002)
+    assert commands == [*SENT, 'SET VARIABLE CC_AFTER "x"']
+    assert errors == []
+
+
+async def test_set_variables_peer_answers_the_first_then_hangs_up() -> None:
+    replies = iter([b"200 result=1\n", b""])
+    commands, errors = await set_all(lambda _: next(replies))
+    # the third is never sent, and the session is spent: CC_AFTER is not sent either
+    assert commands == SENT[:2]
+    assert [type(err) for err in errors] == [AgiHangup, AgiHangup]
+
+
+async def test_set_variables_hangup_line_after_the_first() -> None:
+    replies = iter([b"200 result=1\n", b"HANGUP\n"])
+    commands, errors = await set_all(lambda _: next(replies), like_res_agi=True)
+    assert commands == SENT[:2]
+    assert [type(err) for err in errors] == [AgiHangup, AgiHangup]
+
+
+async def test_set_variables_511_is_a_hangup() -> None:
+    reply = b"511 Command Not Permitted on a dead channel or intercept routine\n"
+    commands, errors = await set_all(lambda _: reply)
+    assert commands == SENT[:1]
+    assert [type(err) for err in errors] == [AgiHangup, AgiHangup]
+
+
+async def test_set_variables_510_stops_the_rest_but_not_the_session() -> None:
+    replies = iter([b"200 result=1\n", b"510 Invalid or unknown command\n", b"200 result=1\n"])
+    commands, errors = await set_all(lambda _: next(replies))
+    assert commands == [*SENT[:2], 'SET VARIABLE CC_AFTER "x"']
+    [error] = errors
+    assert str(error) == "SET VARIABLE: 510 Invalid or unknown command"
+
+
+async def test_set_variables_no_answer_in_time() -> None:
+    start = time.monotonic()
+    commands, errors = await set_all(lambda _: b"\x00")
+    assert time.monotonic() - start < 1.5
+    assert commands == SENT[:1]
+    assert [type(err) for err in errors] == [AgiError, AgiError]
+
+
+async def test_set_variables_checks_every_item_before_sending() -> None:
+    refused: list[str] = []
+
+    async def route(request: AgiRequest, session: AgiSession) -> None:
+        for values in ({"CC_QUEUE": "vip", "SHELL(id)": "x"}, {"CC_QUEUE": "vip", "B": "x" * 5000}):
+            try:
+                await session.set_variables(values)
+            except ValueError as err:
+                refused.append(str(err))
+        await session.set_variables({})
+        await session.set_variable("CC_AFTER", "x")
+
+    async with serving({"route": route}) as (server, asterisk):
+        call = await asterisk.call()
+        await wait_idle(server)
+    assert call.commands == ['SET VARIABLE CC_AFTER "x"']
+    assert len(refused) == 2
+    assert "not a channel variable name" in refused[0]
+    assert "longer than" in refused[1]
