@@ -4,8 +4,14 @@ Run as its own process (``python -m bench.routing.loadgen``) so its CPU does not
 server's event loop. Each call opens a TCP connection, sends the ``agi_*`` environment,
 answers every command with ``200 result=1`` and ends when the server closes the connection:
 the routing decision is complete then. Latency is measured from just before connecting to
-that close. ``--concurrency`` callers run in a closed loop (each starts its next call as soon
-as the previous one ends); the first ``--warmup`` calls are not counted.
+that close. Two ways to make calls:
+
+- closed loop (``--concurrency C``): C callers, each starting its next call as soon as the
+  previous one ends. This measures saturation: latency is about C / throughput.
+- open loop (``--rate R``): calls arrive as a Poisson process of R calls per second,
+  whatever the server is doing, as calls arrive at a call center.
+
+The first ``--warmup`` calls are not counted.
 
 The callers' numbers come from a JSON file (a list of strings); the result is one JSON
 object on stdout: latencies in microseconds, the measured wall time and the error count.
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import sys
 import time
 from pathlib import Path
@@ -130,19 +137,79 @@ async def run(
     }
 
 
+async def run_open(
+    port: int, callers: list[str], rate: float, calls: int, warmup: int, max_seconds: float
+) -> dict[str, object]:
+    """Poisson arrivals at ``rate`` per second; each call runs in its own task."""
+    rng = random.Random(f"bench-routing-arrivals:{rate}")
+    latencies: list[int] = []
+    commands = 0
+    rules: list[str] = []
+    errors = 0
+    in_flight = 0
+    max_in_flight = 0
+    deadline = time.monotonic() + max_seconds
+
+    async def call_once(call: int) -> None:
+        nonlocal commands, errors, in_flight, max_in_flight
+        in_flight += 1
+        max_in_flight = max(max_in_flight, in_flight)
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT):
+                latency, answered, rule = await one_call(port, call, callers[call % len(callers)])
+        except (OSError, TimeoutError):
+            if call >= warmup:
+                errors += 1
+            return
+        finally:
+            in_flight -= 1
+        if call >= warmup:
+            latencies.append(latency)
+            commands += answered
+            rules.append(rule)
+
+    start = time.perf_counter()
+    measured_start = start
+    arrival = start
+    async with asyncio.TaskGroup() as tasks:
+        for call in range(warmup + calls):
+            arrival += rng.expovariate(rate)
+            if time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
+            if call == warmup:
+                measured_start = time.perf_counter()
+            tasks.create_task(call_once(call))
+    return {
+        "latencies_us": latencies,
+        "commands": commands,
+        "rules": rules,
+        "errors": errors,
+        "seconds": max(time.perf_counter() - measured_start, 1e-9),
+        "complete": len(latencies) == calls,
+        "max_in_flight": max_in_flight,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--callers", type=Path, required=True)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=0.0, help="open loop: calls per second")
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--warmup", type=int, default=1_000)
     parser.add_argument("--max-seconds", type=float, default=300.0)
     args = parser.parse_args(argv)
     callers = json.loads(args.callers.read_text(encoding="utf-8"))
-    result = asyncio.run(
-        run(args.port, callers, args.concurrency, args.calls, args.warmup, args.max_seconds)
-    )
+    if args.rate > 0:
+        result = asyncio.run(
+            run_open(args.port, callers, args.rate, args.calls, args.warmup, args.max_seconds)
+        )
+    else:
+        result = asyncio.run(
+            run(args.port, callers, args.concurrency, args.calls, args.warmup, args.max_seconds)
+        )
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

@@ -31,14 +31,15 @@ from typing import Any
 import aiosqlite
 import asyncpg
 import sqlalchemy
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.routing import dataset
 from contact_center.agi.server import AgiServer, Handler
 from contact_center.routing.agi_route import route_call
 from contact_center.routing.service import Router, lookup_caller
-from contact_center.settings import Settings, load_settings
-from contact_center.storage.db import create_engine, session_factory, upgrade
+from contact_center.settings import load_settings
+from contact_center.storage.db import alembic_config, create_engine, session_factory, upgrade
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
@@ -51,8 +52,8 @@ GARBAGE = ("", "anonymous", "unknown", "Restricted", "123", "abc", "+48 123", "0
 LOOKUPS = 2_000
 MAX_CALLERS = 50_000
 PHASE_MAX_SECONDS = 300.0
-
-HandlerFactory = Callable[[Router, async_sessionmaker[AsyncSession], Settings], Handler]
+LOADED_RATES = (5.0, 20.0, 50.0)
+"""Open-loop arrival rates shown beside the target's (new calls per second)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -64,8 +65,21 @@ class Options:
     seed: int
     cache_dir: Path
     lookups: int
-    variants: bool
+    call_seconds: float
+    rates: tuple[float, ...]
+    open_seconds: float
+    open_min: int
     out: Callable[[str], None] = print
+
+    @property
+    def target_rate(self) -> float:
+        """New calls per second that keep ``concurrency`` calls of ``call_seconds`` going."""
+        return self.concurrency / self.call_seconds
+
+    def open_calls(self, rate: float) -> int:
+        """Decisions measured at an open-loop rate: about ``open_seconds`` of arrivals,
+        at least ``open_min``, at most ``calls``."""
+        return min(self.calls, max(self.open_min, round(rate * self.open_seconds)))
 
 
 def percentile(sorted_values: Sequence[float], share: float) -> float:
@@ -74,6 +88,10 @@ def percentile(sorted_values: Sequence[float], share: float) -> float:
         return float("nan")
     rank = max(1, min(len(sorted_values), round(share * len(sorted_values) + 0.5)))
     return sorted_values[rank - 1]
+
+
+def p99_ms(latencies_us: Sequence[float]) -> float:
+    return percentile(sorted(v / 1000 for v in latencies_us), 0.99)
 
 
 def summary(latencies_us: Sequence[float]) -> str:
@@ -115,9 +133,18 @@ def caller_mix(known: Sequence[str], unknown: Sequence[str], count: int, seed: i
 # --- data sets -------------------------------------------------------------------------------
 
 
+def schema_head() -> str:
+    """The head revision of our migrations (reads the scripts: run it in a thread)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head() or "none"
+
+
 async def sqlite_dataset(options: Options) -> tuple[str, list[str], list[str]]:
-    """The cached SQLite file (built when absent); its URL, known and unknown numbers."""
-    path = options.cache_dir / f"routing-{options.customers}-seed{options.seed}.sqlite3"
+    """The cached SQLite file (built when absent); its URL, known and unknown numbers.
+
+    The file's name carries the schema revision, so a migration makes a new one."""
+    revision = await asyncio.to_thread(schema_head)
+    name = f"routing-{options.customers}-seed{options.seed}-schema{revision}.sqlite3"
+    path = options.cache_dir / name
     meta = path.with_suffix(".json")
     if path.exists() and meta.exists():
         stats = json.loads(meta.read_text(encoding="utf-8"))
@@ -208,31 +235,33 @@ async def postgres_dataset(name: str, options: Options) -> tuple[str, list[str],
 # --- measurement -----------------------------------------------------------------------------
 
 
-def real_handler(
-    router: Router, sessions: async_sessionmaker[AsyncSession], settings: Settings
-) -> Handler:
+def real_handler(router: Router) -> Handler:
     """Exactly what ``contact_center/bridge.py`` serves as ``route``."""
     return functools.partial(route_call, router)
 
 
-async def measure_lookup(
-    sessions: async_sessionmaker[AsyncSession], known: Sequence[str], count: int
-) -> list[float]:
-    """``lookup_caller`` alone through a fresh async session each time, one at a time."""
+async def measure_lookup(engine: AsyncEngine, known: Sequence[str], count: int) -> list[float]:
+    """``lookup_caller`` alone on a fresh pooled connection each time, one at a time."""
     latencies: list[float] = []
     for n in range(min(count, len(known)) + 100):
         start = time.perf_counter_ns()
-        async with sessions() as session:
-            await lookup_caller(session, known[n % len(known)])
+        async with engine.connect() as connection:
+            await lookup_caller(connection, known[n % len(known)])
         if n >= 100:
             latencies.append((time.perf_counter_ns() - start) / 1000)
     return latencies
 
 
 async def run_callers(
-    port: int, callers_file: Path, *, concurrency: int, calls: int, warmup: int
+    port: int,
+    callers_file: Path,
+    *,
+    calls: int,
+    warmup: int,
+    concurrency: int = 1,
+    rate: float = 0.0,
 ) -> dict[str, Any]:
-    """The load generator in its own process; its JSON result."""
+    """The load generator in its own process (closed loop, or open loop when ``rate``)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -240,6 +269,7 @@ async def run_callers(
         f"--port={port}",
         f"--callers={callers_file}",
         f"--concurrency={concurrency}",
+        f"--rate={rate}",
         f"--calls={calls}",
         f"--warmup={warmup}",
         f"--max-seconds={PHASE_MAX_SECONDS}",
@@ -258,95 +288,95 @@ async def run_callers(
     return result
 
 
+def figures(result: dict[str, Any]) -> str:
+    latencies = result["latencies_us"]
+    return f"decisions={len(latencies)} errors={result['errors']} {summary(latencies)}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Results:
+    target: dict[str, Any]
+    saturation: dict[str, Any]
+
+
 async def measure(
-    label: str,
-    url: str,
-    known: Sequence[str],
-    unknown: Sequence[str],
-    options: Options,
-    handlers: dict[str, HandlerFactory],
-) -> dict[str, dict[str, Any]]:
+    label: str, url: str, known: Sequence[str], unknown: Sequence[str], options: Options
+) -> Results:
     settings = load_settings({}, database_url=url)
     engine = await asyncio.to_thread(create_engine, settings)
     sessions = session_factory(engine)
     router = Router(sessions, settings)
     callers = caller_mix(known, unknown, min(options.calls + options.warmup, MAX_CALLERS), 7)
-    results: dict[str, dict[str, Any]] = {}
+    out = options.out
     try:
-        lookups = await measure_lookup(sessions, known, options.lookups)
-        options.out(
-            f"[{label}] lookup_caller alone, 1 at a time: n={len(lookups)} {summary(lookups)}"
-        )
-        if options.variants:
-            from bench.routing import variants
-
-            lookups = await variants.measure_core_lookup(engine, settings, known, options.lookups)
-            options.out(
-                f"[{label}] core lookup alone (variants.py), 1 at a time: n={len(lookups)} "
-                f"{summary(lookups)}"
-            )
+        lookups = await measure_lookup(engine, known, options.lookups)
+        out(f"[{label}] lookup_caller alone, 1 at a time: n={len(lookups)} {summary(lookups)}")
         with tempfile.TemporaryDirectory(prefix="cc-bench-") as folder:
             callers_file = Path(folder) / "callers.json"
             callers_file.write_text(json.dumps(callers), encoding="utf-8")
-            for name, factory in handlers.items():
-                server = AgiServer(
-                    "127.0.0.1",
-                    0,
-                    {"route": factory(router, sessions, settings)},
-                    handler_timeout=settings.agi_route_timeout,
+            server = AgiServer(
+                "127.0.0.1",
+                0,
+                {"route": real_handler(router)},
+                handler_timeout=settings.agi_route_timeout,
+            )
+            async with server:
+                run = functools.partial(run_callers, server.port, callers_file)
+                result = await run(
+                    calls=max(options.calls // 10, 50), warmup=max(options.warmup // 10, 10)
                 )
-                async with server:
-                    phases = (
-                        (
-                            "1 caller",
-                            1,
-                            max(options.calls // 10, 50),
-                            max(options.warmup // 10, 10),
-                        ),
-                        (
-                            f"{options.concurrency} callers",
-                            options.concurrency,
-                            options.calls,
-                            options.warmup,
-                        ),
+                rate = len(result["latencies_us"]) / result["seconds"]
+                out(
+                    f"[{label}] unloaded, 1 call at a time: {figures(result)} "
+                    f"decisions_per_s={rate:.0f}"
+                )
+                target: dict[str, Any] = {}
+                for arrivals in (options.target_rate, *options.rates):
+                    result = await run(rate=arrivals, calls=options.open_calls(arrivals), warmup=5)
+                    is_target = arrivals == options.target_rate
+                    what = (
+                        f" = {options.concurrency} calls in progress of "
+                        f"{options.call_seconds:g} s average  <- compared with the target"
+                        if is_target
+                        else ""
                     )
-                    for phase, concurrency, calls, warmup in phases:
-                        result = await run_callers(
-                            server.port,
-                            callers_file,
-                            concurrency=concurrency,
-                            calls=calls,
-                            warmup=warmup,
-                        )
-                        latencies = result["latencies_us"]
-                        rate = len(latencies) / result["seconds"]
-                        options.out(
-                            f"[{label}] fastagi {name}, {phase}: concurrency={concurrency} "
-                            f"decisions={len(latencies)} errors={result['errors']} "
-                            f"{summary(latencies)} decisions_per_s={rate:.0f}"
-                        )
-                        results[f"{name}/{concurrency}"] = result
-                        if concurrency == options.concurrency:
-                            rules = ", ".join(
-                                f"{rule} {count}"
-                                for rule, count in Counter(result["rules"]).most_common()
-                            )
-                            options.out(
-                                f"[{label}]   commands per call "
-                                f"{result['commands'] / max(len(latencies), 1):.1f}; rules: {rules}"
-                            )
+                    out(
+                        f"[{label}] open loop, {arrivals:.2f} new calls/s (Poisson){what}: "
+                        f"{figures(result)} max_in_flight={result['max_in_flight']}"
+                    )
+                    if is_target:
+                        target = result
+                saturation = await run(
+                    concurrency=options.concurrency, calls=options.calls, warmup=options.warmup
+                )
+                rate = len(saturation["latencies_us"]) / saturation["seconds"]
+                out(
+                    f"[{label}] saturation, closed loop of {options.concurrency} callers "
+                    f"(latency = {options.concurrency} / throughput, not a call center's "
+                    f"latency): {figures(saturation)} decisions_per_s={rate:.0f}"
+                )
+                rules = ", ".join(
+                    f"{rule} {count}" for rule, count in Counter(saturation["rules"]).most_common()
+                )
+                out(
+                    f"[{label}]   capacity: {rate:.0f} decisions/s = {rate * 3600:,.0f} new calls "
+                    f"an hour, {rate * options.call_seconds:,.0f} calls in progress at "
+                    f"{options.call_seconds:g} s each; commands per call "
+                    f"{saturation['commands'] / max(len(saturation['latencies_us']), 1):.1f}; "
+                    f"rules: {rules}"
+                )
     finally:
         await engine.dispose()
-    return results
+    return Results(target, saturation)
 
 
-def verdict(label: str, results: dict[str, dict[str, Any]], options: Options) -> str:
-    latencies = sorted(v / 1000 for v in results[f"real/{options.concurrency}"]["latencies_us"])
-    p99 = percentile(latencies, 0.99)
-    met = "MET" if p99 <= TARGET_P99_MS else "MISSED"
+def verdict(label: str, results: Results, options: Options) -> str:
+    p99 = p99_ms(results.target["latencies_us"])
+    met = "MET" if p99 <= TARGET_P99_MS and not results.target["errors"] else "MISSED"
     return (
         f"[{label}] target p99 <= {TARGET_P99_MS:.0f} ms at {options.concurrency} concurrent "
-        f"calls: {met} (p99 {p99:.2f} ms)"
+        f"calls (open loop, {options.target_rate:.2f} new calls/s, "
+        f"{len(results.target['latencies_us'])} decisions): {met} (p99 {p99:.2f} ms)"
     )
 
 
@@ -364,16 +394,12 @@ def environment_line(postgres_version: str | None) -> str:
 
 
 async def main_async(options: Options, databases: Sequence[str]) -> None:
-    from bench.routing import variants
-
-    handlers: dict[str, HandlerFactory] = {"real": real_handler}
-    if options.variants:
-        handlers.update(variants.HANDLERS)
+    rates = ", ".join(f"{r:g}" for r in (round(options.target_rate, 2), *options.rates))
     options.out(
         f"routing benchmark: {options.customers:,} customers, {2 * options.customers:,} numbers; "
-        f"{options.calls:,} calls (+{options.warmup:,} warm-up) at {options.concurrency} "
-        f"concurrent callers, and 1 caller; load generator in a separate process; seed "
-        f"{options.seed}"
+        f"1 call at a time; open loop at {rates} new calls/s; saturation with "
+        f"{options.calls:,} calls (+{options.warmup:,} warm-up) by {options.concurrency} "
+        f"callers in a closed loop; load generator in a separate process; seed {options.seed}"
     )
     pg_version = None
     if "postgresql" in databases:
@@ -388,12 +414,12 @@ async def main_async(options: Options, databases: Sequence[str]) -> None:
     verdicts: list[str] = []
     if "sqlite" in databases:
         url, known, unknown = await sqlite_dataset(options)
-        results = await measure("sqlite", url, known, unknown, options, handlers)
+        results = await measure("sqlite", url, known, unknown, options)
         verdicts.append(verdict("sqlite", results, options))
     if "postgresql" in databases:
         async with postgres_database() as name:
             url, known, unknown, _ = await postgres_dataset(name, options)
-            results = await measure("postgresql", url, known, unknown, options, handlers)
+            results = await measure("postgresql", url, known, unknown, options)
             verdicts.append(verdict("postgresql", results, options))
     for line in verdicts:
         options.out(line)
@@ -413,12 +439,30 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, list[str]]:
     parser.add_argument("--cache-dir", type=Path, default=CACHE_DIR)
     parser.add_argument("--lookups", type=int, default=LOOKUPS)
     parser.add_argument(
-        "--variants", action="store_true", help="also measure the prototype handlers in variants.py"
+        "--call-seconds",
+        type=float,
+        default=180.0,
+        help="average call length: --concurrency / this is the target's arrival rate",
     )
+    parser.add_argument(
+        "--rates",
+        default=",".join(f"{r:g}" for r in LOADED_RATES),
+        help="other open-loop arrival rates, new calls per second (comma-separated)",
+    )
+    parser.add_argument(
+        "--open-seconds", type=float, default=120.0, help="arrivals measured per open-loop rate"
+    )
+    parser.add_argument("--open-min", type=int, default=50, help="fewest decisions per rate")
     args = parser.parse_args(argv)
-    for name in ("customers", "calls", "concurrency"):
+    for name in ("customers", "calls", "concurrency", "open_min"):
         if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1")
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    try:
+        rates = tuple(float(r) for r in args.rates.split(",") if r.strip())
+    except ValueError:
+        parser.error("--rates must be numbers separated by commas")
+    if args.call_seconds <= 0 or args.open_seconds <= 0 or any(r <= 0 for r in rates):
+        parser.error("--call-seconds, --open-seconds and --rates must be positive")
     warmup = args.warmup if args.warmup is not None else max(args.calls // 20, 10)
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     options = Options(
@@ -429,7 +473,10 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, list[str]]:
         seed=args.seed,
         cache_dir=args.cache_dir,
         lookups=args.lookups,
-        variants=args.variants,
+        call_seconds=args.call_seconds,
+        rates=rates,
+        open_seconds=args.open_seconds,
+        open_min=args.open_min,
     )
     return options, databases
 
