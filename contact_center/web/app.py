@@ -11,7 +11,7 @@ from aiohttp import web
 from contact_center.accounts import Passwords
 from contact_center.runtime import open_database, open_messaging, run_bridge
 from contact_center.settings import PROJECT_ROOT, Settings
-from contact_center.web import auth, health, status
+from contact_center.web import auth, health, routing, status
 from contact_center.web.keys import BRIDGE, DATABASE, MESSAGING, PASSWORDS, SETTINGS
 
 TEMPLATES = PROJECT_ROOT / "agent_ui" / "templates"
@@ -43,6 +43,7 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
     app.cleanup_ctx.append(messaging_ctx)
     if with_bridge:
         app.cleanup_ctx.append(bridge_ctx)
+    app.cleanup_ctx.append(routing.router_ctx)
 
     templates = aiohttp_jinja2.setup(
         app,
@@ -56,5 +57,6 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
     app.add_routes(health.routes)
     app.add_routes(status.routes)
     app.add_routes(auth.routes)
+    app.add_routes(routing.routes)
     app.router.add_static("/static", STATIC)
     return app

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from contact_center.accounts import Passwords
 from contact_center.bridge import Bridge
+from contact_center.routing.service import Router
 from contact_center.runtime import Database, Messaging
 from contact_center.settings import Settings
 
@@ -14,3 +15,5 @@ DATABASE = web.AppKey("database", Database)
 MESSAGING = web.AppKey("messaging", Messaging)
 BRIDGE = web.AppKey("bridge", Bridge)
 PASSWORDS = web.AppKey("passwords", Passwords)
+ROUTER = web.AppKey("router", Router)
+"""This process's router: the simulator decides with it, edits invalidate its rulebook."""
