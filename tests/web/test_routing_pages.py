@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import io
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -527,3 +528,16 @@ async def test_stored_rules_are_read_by_the_simulator(client: Client) -> None:
     client.app[ROUTER].invalidate()
     page = await simulate(client, "601000002")
     assert "To x: Jan Kowalski" in page
+
+
+async def test_an_upload_over_1_mb_is_refused(client: Client) -> None:
+    token = await supervisor(client)
+    await start_from_default(client, token)
+    before = await stored_snapshot(client)
+    upload = aiohttp.FormData()
+    upload.add_field("csrf_token", token)
+    big = b"# padding\n" * 110_000 + b"rules: []\n"
+    upload.add_field("file", io.BytesIO(big), filename="rules.yaml", content_type="text/yaml")
+    response = await client.post("/routing/rules/import", data=upload)
+    assert response.status == 413
+    assert await stored_snapshot(client) == before
