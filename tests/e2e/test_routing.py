@@ -259,30 +259,34 @@ async def test_unknown_and_withheld_callers_reach_the_main_queue(
     assert (row.outcome, row.customer_id) == ("answered", None)
 
 
+@pytest.mark.parametrize(
+    ("path", "outcome"),
+    [
+        ("callback", "callback_requested"),
+        ("message", "after_hours_message"),
+        ("voicemail", "voicemail"),
+    ],
+)
 async def test_after_hours_takes_the_queues_after_hours_path(
-    sandbox: AsteriskSandbox, tmp_path: Path
+    sandbox: AsteriskSandbox, tmp_path: Path, path: str, outcome: str
 ) -> None:
-    rules = """
+    rules = f"""
 queues:
-  support-pl: {hours: {sun: "00:00-00:01"}, after_hours: callback}
+  support-pl: {{hours: {{sun: "00:00-00:01"}}, after_hours: {path}}}
 rules:
-  - {name: polish, when: {language: pl}, then: {queue: support-pl, reason: Polish}}
+  - {{name: polish, when: {{language: pl}}, then: {{queue: support-pl, reason: Polish}}}}
 """
     async with center(sandbox, tmp_path, rules) as cc:
         customer, number = await cc.customer(language="pl", tier="standard", overdue_balance=0)
         result = await place_call(
-            sandbox, caller_number=number, caller_name=customer.name, hold_seconds=30
+            sandbox, caller_number=number, caller_name=customer.name, hold_seconds=5
         )
         [row] = await cc.calls(1)
         steps = await cc.steps(row.id)
-    assert result.outcome == "agent-hangup"  # Asterisk answered, said its piece, hung up
-    assert (row.queue, row.outcome, row.agent_interface) == (
-        "support-pl",
-        "callback_requested",
-        None,
-    )
-    assert row.route_reason == "Polish; support-pl is closed: callback"
-    assert "queued" not in [kind for kind, _q, _a in steps]
+    assert result.answered  # Asterisk answers to play its message
+    assert (row.queue, row.outcome, row.agent_interface) == ("support-pl", outcome, None)
+    assert row.route_reason == f"Polish; support-pl is closed: {path}"
+    assert [kind for kind, _q, _a in steps] == ["arrived", "routed", "hangup"]
 
 
 async def test_overflow_when_too_many_wait(sandbox: AsteriskSandbox, tmp_path: Path) -> None:
