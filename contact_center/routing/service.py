@@ -145,6 +145,7 @@ class Router:
         self._book: Rulebook | None = None
         self._book_at = 0.0
         self._fallback: Rulebook | None = None
+        self._reloading = asyncio.Lock()
 
     async def _build(self, document: RulebookDocument) -> Rulebook:
         # resolving time zones reads zoneinfo's files: off the event loop
@@ -152,17 +153,27 @@ class Router:
 
     async def rulebook(self) -> Rulebook:
         """The current rulebook: the database's, or the shipped default when it has none."""
-        if self._book is not None and time.monotonic() - self._book_at < RULEBOOK_TTL:
+        if self._fresh():
+            assert self._book is not None
             return self._book
-        try:
-            async with asyncio.timeout(self._timeout), self._sessions() as session:
-                document = await load_document(session)
-            book = await self._build(document or await default_document())
-        except (TimeoutError, SQLAlchemyError, OSError, RuleError) as err:
-            log.warning("cannot read the rulebook (%s): using the last one", err or "timeout")
-            book = self._book or await self._fallback_book()
-        self._book, self._book_at = book, time.monotonic()
-        return book
+        if self._reloading.locked() and self._book is not None:
+            return self._book  # another call is reading it: this one keeps the last
+        async with self._reloading:
+            if self._fresh():
+                assert self._book is not None
+                return self._book
+            try:
+                async with asyncio.timeout(self._timeout), self._sessions() as session:
+                    document = await load_document(session)
+                book = await self._build(document or await default_document())
+            except (TimeoutError, SQLAlchemyError, OSError, RuleError) as err:
+                log.warning("cannot read the rulebook (%s): using the last one", err or "timeout")
+                book = self._book or await self._fallback_book()
+            self._book, self._book_at = book, time.monotonic()
+            return book
+
+    def _fresh(self) -> bool:
+        return self._book is not None and time.monotonic() - self._book_at < RULEBOOK_TTL
 
     async def _fallback_book(self) -> Rulebook:
         if self._fallback is None:

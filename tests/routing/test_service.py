@@ -163,3 +163,19 @@ async def test_an_edit_applies_after_the_cache_is_invalidated(database: Database
     routing.invalidate()
     assert (await routing.route("601000001")).queue == "collections"
     await asyncio.sleep(0)
+
+
+async def test_many_calls_at_once_read_the_rulebook_once(database: Database) -> None:
+    routing = router(database)
+    loads = 0
+    original = routing._build
+
+    async def counting(document: object) -> object:
+        nonlocal loads
+        loads += 1
+        return await original(document)  # type: ignore[arg-type]
+
+    routing._build = counting  # type: ignore[method-assign,assignment]
+    decisions = await asyncio.gather(*(routing.route("601000001") for _ in range(20)))
+    assert {d.queue for d in decisions} == {"support-pl"}
+    assert loads == 1
