@@ -86,7 +86,9 @@ def run_sandbox_command(settings: Settings, args: argparse.Namespace) -> int:
             log.info("%s", result)
             return 0 if result.outcome != "failed" else 1
         case "traffic":
-            asyncio.run(_traffic(settings, sandbox, args.rate, args.agents, args.duration, args))
+            asyncio.run(
+                _traffic(settings, sandbox, args.rate, args.agents, args.duration, args.max_calls)
+            )
     return 0
 
 
@@ -112,7 +114,7 @@ async def _traffic(
     rate: float,
     agents: int,
     duration: float,
-    args: argparse.Namespace,
+    max_calls: int,
 ) -> None:
     async with open_database(settings) as database:
         callers = await demo_callers(database.sessions, limit=200)
@@ -124,7 +126,7 @@ async def _traffic(
         rate_per_minute=rate,
         agents=agents,
         duration=duration,
-        max_calls=args.max_calls,
+        max_calls=max_calls,
         queue=None,
     )
     log.info("traffic: %s calls placed, outcomes %s", result.placed, result.outcomes)
@@ -169,9 +171,8 @@ async def _up(settings: Settings, *, with_sandbox: bool, traffic: float) -> None
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         if with_sandbox and traffic > 0:
-            args = argparse.Namespace(max_calls=10_000)
             task = asyncio.create_task(
-                _traffic(settings, sandbox, traffic, len(AGENT_ENDPOINTS), 24 * 3600.0, args)
+                _traffic(settings, sandbox, traffic, len(AGENT_ENDPOINTS), 24 * 3600.0, 10_000)
             )
             stack.push_async_callback(_cancel, task)
         await stop.wait()

@@ -72,6 +72,19 @@ def app_env(**values: str) -> dict[str, str]:
     return env
 
 
+def center_env(
+    sandbox_secret: Path, state_dir: Path, node: str, database_url: str, http_port: int
+) -> dict[str, str]:
+    """The settings of one contact center under test, linked to the sandbox's AMI."""
+    return app_env(
+        CC_NODE=node,
+        CC_STATE_DIR=str(state_dir),
+        CC_DATABASE_URL=database_url,
+        CC_AMI_SECRET_FILE=str(sandbox_secret),
+        CC_HTTP_PORT=str(http_port),
+    )
+
+
 async def ready(http_port: int) -> dict[str, Any]:
     async with (
         aiohttp.ClientSession() as http,

@@ -23,7 +23,7 @@ from contact_center.sandbox import AgentPhone, AsteriskSandbox, place_call
 from contact_center.settings import Settings, load_settings
 from contact_center.storage.db import upgrade
 from contact_center.storage.models import Customer, Interaction, PhoneNumber, User
-from tests.e2e.harness import Process, app_env, free_port, running, wait_node_linked
+from tests.e2e.harness import Process, center_env, free_port, running, wait_node_linked
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.timeout(180)]
 
@@ -90,13 +90,7 @@ async def test_first_call_is_routed_and_logged(
 ) -> None:
     node = f"e2e-{secrets.token_hex(3)}"
     http_port = free_port()
-    env = app_env(
-        CC_NODE=node,
-        CC_STATE_DIR=str(tmp_path),
-        CC_DATABASE_URL=database_url,
-        CC_AMI_SECRET_FILE=str(sandbox.ami_secret_file()),
-        CC_HTTP_PORT=str(http_port),
-    )
+    env = center_env(sandbox.ami_secret_file(), tmp_path, node, database_url, http_port)
     settings = await asyncio.to_thread(load_settings, env)
     customer, number, agent = await prepared(settings)
     procs = processes(mode, env, tmp_path)
@@ -157,12 +151,12 @@ async def test_bridge_reconnects_after_asterisk_restarts(
     call; the outage is logged once, not once per retry."""
     node = f"e2e-{secrets.token_hex(3)}"
     http_port = free_port()
-    env = app_env(
-        CC_NODE=node,
-        CC_STATE_DIR=str(tmp_path),
-        CC_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}",
-        CC_AMI_SECRET_FILE=str(sandbox.ami_secret_file()),
-        CC_HTTP_PORT=str(http_port),
+    env = center_env(
+        sandbox.ami_secret_file(),
+        tmp_path,
+        node,
+        f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}",
+        http_port,
     )
     settings = await asyncio.to_thread(load_settings, env)
     customer, number, _agent = await prepared(settings)

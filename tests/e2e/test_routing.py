@@ -25,7 +25,7 @@ from contact_center.storage.db import upgrade
 from contact_center.storage.models import Customer, InteractionEvent, PhoneNumber, User
 from tests.e2e.harness import (
     Process,
-    app_env,
+    center_env,
     free_port,
     logged_calls,
     running,
@@ -97,12 +97,12 @@ async def center(
     """Demo data, `rules` as the rulebook, and a running contact center (`serve`)."""
     node = f"e2e-{secrets.token_hex(3)}"
     http_port = free_port()
-    env = app_env(
-        CC_NODE=node,
-        CC_STATE_DIR=str(tmp_path),
-        CC_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}",
-        CC_AMI_SECRET_FILE=str(sandbox.ami_secret_file()),
-        CC_HTTP_PORT=str(http_port),
+    env = center_env(
+        sandbox.ami_secret_file(),
+        tmp_path,
+        node,
+        f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}",
+        http_port,
     )
     settings = await asyncio.to_thread(load_settings, env)
     document = await asyncio.to_thread(load_yaml, rules)
