@@ -76,6 +76,7 @@ class Bridge:
                 tasks.create_task(self.ami.run(), name="ami")
                 tasks.create_task(self._consume(), name="events")
                 tasks.create_task(self._heartbeat(), name="heartbeat")
+                tasks.create_task(self.router.keep_fresh(), name="rulebook")
         finally:
             await self.agi.close()
             await self.ami.close()

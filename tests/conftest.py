@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,6 +29,9 @@ def blockbuster() -> Iterator[BlockBuster]:
         yield guard
 
 
+SANDBOX_LOCK = "/tmp/contact-center-sandbox.lock"
+
+
 @pytest.fixture(scope="session")
 def sandbox_root() -> None:
     """The sandbox root, built once on a bare machine (debootstrap, about 80 s)."""
@@ -40,13 +44,18 @@ def sandbox_root() -> None:
 def sandbox(
     sandbox_root: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AsteriskSandbox]:
-    """One real Asterisk 22 per test module, always stopped after it."""
+    """One real Asterisk 22 per test module, always stopped after it.
+
+    The sandbox binds fixed loopback ports, so test runs side by side on one machine take
+    turns: each holds a machine-wide lock while its sandbox is up."""
     box = AsteriskSandbox(load_settings({}, state_dir=tmp_path_factory.mktemp("sandbox")))
-    try:
-        asyncio.run(box.up())
-        yield box
-    finally:
-        asyncio.run(box.down())
+    with open(SANDBOX_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            asyncio.run(box.up())
+            yield box
+        finally:
+            asyncio.run(box.down())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

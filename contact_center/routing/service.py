@@ -143,6 +143,7 @@ class Router:
         self._timezone = settings.timezone
         self._timeout = settings.agi_route_timeout * 0.6
         self._book: Rulebook | None = None
+        self._document: RulebookDocument | None = None
         self._book_at = 0.0
         self._fallback: Rulebook | None = None
         self._reloading = asyncio.Lock()
@@ -152,25 +153,44 @@ class Router:
         return await asyncio.to_thread(document.build, self._default_queue, self._timezone)
 
     async def rulebook(self) -> Rulebook:
-        """The current rulebook: the database's, or the shipped default when it has none."""
+        """The current rulebook: the database's, or the shipped default when it has none.
+
+        With `keep_fresh` running (the bridge runs it) the cached one is always young enough
+        and a call never waits for a reload; otherwise a stale cache is reloaded here."""
         if self._fresh():
             assert self._book is not None
             return self._book
         if self._reloading.locked() and self._book is not None:
             return self._book  # another call is reading it: this one keeps the last
+        return await self.reload(only_if_stale=True)
+
+    async def reload(self, *, only_if_stale: bool = False) -> Rulebook:
+        """Read the rulebook from the database now; on failure keep the last one."""
         async with self._reloading:
-            if self._fresh():
+            if only_if_stale and self._fresh():
                 assert self._book is not None
                 return self._book
             try:
                 async with asyncio.timeout(self._timeout), self._sessions() as session:
-                    document = await load_document(session)
-                book = await self._build(document or await default_document())
+                    document = await load_document(session) or await default_document()
+                if self._book is None or document != self._document:
+                    self._book = await self._build(document)
+                    self._document = document
             except (TimeoutError, SQLAlchemyError, OSError, RuleError) as err:
                 log.warning("cannot read the rulebook (%s): using the last one", err or "timeout")
-                book = self._book or await self._fallback_book()
-            self._book, self._book_at = book, time.monotonic()
-            return book
+                self._book = self._book or await self._fallback_book()
+            self._book_at = time.monotonic()
+            return self._book
+
+    async def keep_fresh(self) -> None:
+        """Reload the rulebook in the background, twice per `RULEBOOK_TTL`, so that calls
+        never pay for a reload and an edit in another process applies within the TTL."""
+        while True:
+            try:
+                await self.reload()
+            except Exception:  # a bug here must not stop the bridge: calls reload inline
+                log.exception("rulebook refresh failed")
+            await asyncio.sleep(RULEBOOK_TTL / 2)
 
     def _fresh(self) -> bool:
         return self._book is not None and time.monotonic() - self._book_at < RULEBOOK_TTL

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -168,11 +169,19 @@ class PhoneNumber(Base):
     customer: Mapped[Customer] = relationship(back_populates="phone_numbers")
 
 
+CHANNEL_VALUES = ("voice", "email", "meeting", "note")
+TASK_KIND_VALUES = ("callback", "follow_up")
+TASK_STATUS_VALUES = ("open", "done", "cancelled")
+
+
 class Interaction(Base):
-    """One contact with a customer (or an unknown number): a call, from arrival to hang-up.
+    """One contact with a customer (or an unknown number): a call from arrival to hang-up,
+    or a contact logged by hand (an e-mail, a meeting, a note).
 
     A call is keyed by the Asterisk node and its linkedid, so calls from several nodes never
-    collide and a call is written once."""
+    collide and a call is written once. A contact logged by hand has neither (NULL).
+    `complete` is False when the bridge could not see the whole call (it ended while the
+    bridge was away); the figures it could not see are NULL."""
 
     __tablename__ = "interactions"
     __table_args__ = (
@@ -182,13 +191,16 @@ class Interaction(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    node: Mapped[str] = mapped_column(String(32))
-    linkedid: Mapped[str] = mapped_column(String(64))
-    uniqueid: Mapped[str] = mapped_column(String(64))
-    channel: Mapped[str] = mapped_column(String(16), default="voice")
+    node: Mapped[str | None] = mapped_column(String(32))
+    linkedid: Mapped[str | None] = mapped_column(String(64))
+    uniqueid: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(
+        Enum(*CHANNEL_VALUES, name="interaction_channel", native_enum=False), default="voice"
+    )
     direction: Mapped[str] = mapped_column(String(16), default="inbound")
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     caller_number: Mapped[str] = mapped_column(String(64), default="")
+    caller_e164: Mapped[str | None] = mapped_column(String(20))
     caller_name: Mapped[str] = mapped_column(String(200), default="")
     dialed_number: Mapped[str] = mapped_column(String(64), default="")
     queue: Mapped[str | None] = mapped_column(String(64))
@@ -200,17 +212,57 @@ class Interaction(Base):
     answered_at: Mapped[dt.datetime | None]
     ended_at: Mapped[dt.datetime | None]
     wait_seconds: Mapped[float | None] = mapped_column(Float)
+    ring_seconds: Mapped[float | None] = mapped_column(Float)
     talk_seconds: Mapped[float | None] = mapped_column(Float)
+    hold_seconds: Mapped[float | None] = mapped_column(Float)
+    wrapup_seconds: Mapped[float | None] = mapped_column(Float)
+    transfers: Mapped[int] = mapped_column(default=0, server_default="0")
     outcome: Mapped[str] = mapped_column(String(32))
     hangup_by: Mapped[str | None] = mapped_column(String(16))
+    complete: Mapped[bool] = mapped_column(default=True, server_default=true())
     disposition: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200), default="", server_default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     customer: Mapped[Customer | None] = relationship()
-    agent: Mapped[User | None] = relationship()
+    agent: Mapped[User | None] = relationship(foreign_keys=[agent_id])
     events: Mapped[list[InteractionEvent]] = relationship(
         back_populates="interaction", cascade="all, delete-orphan", order_by="InteractionEvent.seq"
     )
+
+
+class Task(Base):
+    """A follow-up or a callback owed to a customer (or to a number not yet a customer),
+    due at a time, for an agent or for anyone in a queue."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_assignee_status_due", "assigned_to_id", "status", "due_at"),
+        Index("ix_tasks_customer", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(Enum(*TASK_KIND_VALUES, name="task_kind", native_enum=False))
+    status: Mapped[str] = mapped_column(
+        Enum(*TASK_STATUS_VALUES, name="task_status", native_enum=False), default="open"
+    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    phone_number: Mapped[str] = mapped_column(String(64), default="")
+    interaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interactions.id", ondelete="SET NULL")
+    )
+    queue: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    due_at: Mapped[dt.datetime]
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[dt.datetime | None]
+
+    customer: Mapped[Customer | None] = relationship()
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
 
 
 class InteractionEvent(Base):

@@ -9,7 +9,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from bench.routing.run import main_async, parse_args
+from bench.routing.run import main_async, parse_args, schema_head
 
 FIGURES = (
     r"decisions=(?P<decisions>\d+) errors=(?P<errors>\d+) p50_ms=(?P<p50>[\d.]+) "
@@ -65,7 +65,7 @@ async def test_tiny_run_on_sqlite_prints_parsable_figures(tmp_path: Path) -> Non
 
     text = "\n".join(lines)
     assert "[sqlite] data set: built" in text
-    assert (tmp_path / "routing-2000-seed2026-schema0003.sqlite3").exists()
+    assert (tmp_path / f"routing-2000-seed2026-schema{schema_head()}.sqlite3").exists()
     [unloaded] = match(UNLOADED, lines)
     assert int(unloaded["decisions"]) == 50
     assert ordered(unloaded)
