@@ -127,3 +127,47 @@ class SandboxError(ContactCenterError):
 
 class BusUnavailable(ContactCenterError):
     """The bus or the live-state store (Redis) cannot be reached."""
+
+
+# --- contact history, contacts logged by hand, tasks ---------------------------------------
+
+
+class CrmError(ContactCenterError):
+    """A contact, a task or a customer look-up was refused."""
+
+
+class ContactInvalid(CrmError, ValueError):
+    """A contact logged by hand has a bad field (channel, subject, notes, time, user)."""
+
+
+class TaskInvalid(CrmError, ValueError):
+    """A task has a bad field (kind, title, due time, number, assignee, interaction)."""
+
+
+class SearchInvalid(CrmError, ValueError):
+    """A customer search or a history page cursor is not usable."""
+
+
+class CustomerNotFound(CrmError):
+    """No customer with this id."""
+
+    def __init__(self, customer_id: int) -> None:
+        super().__init__(f"no customer {customer_id}")
+        self.customer_id = customer_id
+
+
+class TaskNotFound(CrmError):
+    """No task with this id."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"no task {task_id}")
+        self.task_id = task_id
+
+
+class TaskClosed(CrmError):
+    """The task is done or cancelled already: it cannot be completed or cancelled again."""
+
+    def __init__(self, task_id: int, status: str) -> None:
+        super().__init__(f"task {task_id} is {status} already")
+        self.task_id = task_id
+        self.status = status

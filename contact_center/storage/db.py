@@ -24,7 +24,17 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+SQLITE_LOWER = "cc_lower"
+"""A Unicode ``lower()`` on SQLite connections: SQLite's own folds ASCII letters only, so
+``lower('ŻANETA')`` gives 'Żaneta' there where PostgreSQL gives 'żaneta'."""
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.create_function(SQLITE_LOWER, 1, _unicode_lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
