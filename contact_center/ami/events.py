@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import NamedTuple
@@ -247,6 +248,18 @@ class _Fields:
             return None
 
 
+_C_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_C_CONTROLS = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _unescape_c(value: str) -> str:
+    """A channel variable's value as it was set: Asterisk sends ``ChanVariable`` values
+    C-escaped (``ast_escape_c``: ``\\"`` for ``"``, ``\\\\`` for ``\\``, ``\\n`` for a newline)."""
+    if "\\" not in value:
+        return value
+    return _C_ESCAPE.sub(lambda m: _C_CONTROLS.get(m.group(1), m.group(1)), value)
+
+
 def _variables(fields: Mapping[str, str], prefix: str) -> Mapping[str, str]:
     opening = f"{prefix}chanvariable(".lower()
     plain = f"{prefix}chanvariable".lower()
@@ -256,12 +269,12 @@ def _variables(fields: Mapping[str, str], prefix: str) -> Mapping[str, str]:
         if lowered.startswith(opening) and lowered.endswith(")"):
             name = key[len(opening) : -1]
             if name:
-                found[name] = value
+                found[name] = _unescape_c(value)
         elif lowered == plain:
             for line in value.split("\n"):
                 name, sep, var_value = line.partition("=")
                 if sep and name:
-                    found[name] = var_value
+                    found[name] = _unescape_c(var_value)
     return MappingProxyType(found) if found else _NO_VARIABLES
 
 

@@ -22,7 +22,8 @@ async def save_call(session: AsyncSession, call: FinishedCall) -> int | None:
     """Insert the call and its steps; returns the new id, or None if it was already logged.
 
     The caller commits. A customer id that no longer exists is dropped rather than losing
-    the call; the agent is resolved from the phone interface that answered.
+    the call; the agent is resolved from the phone interface that answered. The caller's
+    E.164 number, the figures and ``complete`` are the tracker's (see FinishedCall).
     """
     agent_id = None
     if call.agent_interface:
@@ -42,6 +43,7 @@ async def save_call(session: AsyncSession, call: FinishedCall) -> int | None:
         direction="inbound",
         customer_id=customer_id,
         caller_number=call.caller_number[:64],
+        caller_e164=call.caller_e164,
         caller_name=call.caller_name[:200],
         dialed_number=call.dialed_number[:64],
         queue=call.queue,
@@ -54,8 +56,13 @@ async def save_call(session: AsyncSession, call: FinishedCall) -> int | None:
         ended_at=call.ended_at,
         wait_seconds=call.wait_seconds,
         talk_seconds=call.talk_seconds,
+        ring_seconds=call.ring_seconds,
+        hold_seconds=call.hold_seconds,
+        wrapup_seconds=call.wrapup_seconds,
+        transfers=call.transfers,
         outcome=call.outcome,
         hangup_by=call.hangup_by,
+        complete=call.complete,
         notes="",
     )
     interaction_id: int | None = await session.scalar(statement.returning(Interaction.id))

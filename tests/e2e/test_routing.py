@@ -34,6 +34,8 @@ from tests.e2e.harness import (
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.timeout(180)]
 
+HOSTILE_RULE_NAME = 'Collections ^ 2, ${SHELL(id)} "x" (y); |z'
+
 
 @dataclass
 class Center:
@@ -321,10 +323,11 @@ rules:
 async def test_overdue_customer_is_routed_to_collections(
     sandbox: AsteriskSandbox, tmp_path: Path
 ) -> None:
-    rules = """
+    # a rule's name is free text: it crosses FastAGI and the dialplan's CUT() intact
+    rules = f"""
 rules:
-  - {name: collections, when: {overdue: true}, then: {queue: collections,
-     reason: "Overdue balance {balance}"}}
+  - {{name: '{HOSTILE_RULE_NAME}', when: {{overdue: true}}, then: {{queue: collections,
+     reason: "Overdue balance {{balance}}"}}}}
 """
     async with center(sandbox, tmp_path, rules) as cc:
         customer, number = await cc.customer(tier="standard")
@@ -336,8 +339,9 @@ rules:
         ):
             await place_call(sandbox, caller_number=number, caller_name="X", hold_seconds=1)
         [row] = await cc.calls(1)
-    assert (row.queue, row.route_reason, row.outcome) == (
+    assert (row.queue, row.route_rule, row.route_reason, row.outcome) == (
         "collections",
+        HOSTILE_RULE_NAME,
         "Overdue balance 99.90",
         "answered",
     )

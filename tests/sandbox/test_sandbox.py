@@ -195,14 +195,14 @@ async def test_restart_keeps_secrets(sandbox: AsteriskSandbox) -> None:
 
 
 async def test_fastagi_answer_picks_the_queue(sandbox: AsteriskSandbox) -> None:
-    """A stand-in for the bridge's FastAGI server: its CC_QUEUE decides the queue."""
+    """A stand-in for the bridge's FastAGI server: the queue in its CC_ROUTE decides."""
     seen: dict[str, str] = {}
 
     async def route(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while (line := (await reader.readline()).decode()) not in ("\n", ""):
             key, _, value = line.rstrip("\n").partition(": ")
             seen[key] = value
-        for command in ('SET VARIABLE CC_QUEUE "vip"', 'SET VARIABLE CC_QUEUE_PRIORITY "5"'):
+        for command in ('SET VARIABLE CC_ROUTE "vip^5"', 'SET VARIABLE CC_ROUTE_REASON "test"'):
             writer.write(f"{command}\n".encode())
             await writer.drain()
             assert (await reader.readline()).startswith(b"200 result=1")

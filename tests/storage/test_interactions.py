@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
-from contact_center.calls.tracker import FinishedCall
+from contact_center.calls.tracker import CallTracker, FinishedCall
 from contact_center.runtime import Database, open_database
 from contact_center.settings import load_settings
 from contact_center.storage.db import upgrade
@@ -104,3 +104,38 @@ async def test_hostile_caller_text_is_stored_as_data(database: Database) -> None
         row = await session.get_one(Interaction, interaction_id)
     assert (row.caller_name, row.caller_number) == (name, "' OR 1=1 --")
     assert await count(database, Interaction) == 1
+
+
+async def test_the_call_figures_are_written(database: Database) -> None:
+    [held] = replay(recorded("recorded_hold.txt"), CallTracker("node1", wrapup={"main": 10}))
+    assert held.hold_seconds
+    interaction_id = await save(database, held)
+    async with database.sessions() as session:
+        row = await session.get_one(Interaction, interaction_id)
+    assert (row.caller_e164, row.transfers, row.complete) == ("+48221000006", 0, True)
+    assert (row.ring_seconds, row.hold_seconds, row.talk_seconds, row.wrapup_seconds) == (
+        held.ring_seconds,
+        held.hold_seconds,
+        held.talk_seconds,
+        10,
+    )
+
+
+async def test_a_call_closed_unseen_is_written_incomplete(database: Database) -> None:
+    tracker = CallTracker("node1")
+    events = recorded("recorded_hold.txt")
+    replay(events[: len(events) // 2], tracker)
+    [closed] = tracker.close_missing(set(), at=(events[-1].timestamp or 0) + 5)
+    interaction_id = await save(database, closed)
+    async with database.sessions() as session:
+        row = await session.get_one(Interaction, interaction_id)
+        steps = await session.scalars(
+            select(InteractionEvent.kind)
+            .where(InteractionEvent.interaction_id == interaction_id)
+            .order_by(InteractionEvent.seq)
+        )
+        last = list(steps)[-1]
+    assert (row.complete, row.talk_seconds, row.hold_seconds) == (False, None, None)
+    assert last == "closed_unseen"
+    # the end Asterisk reports later, if it ever does, is not written twice
+    assert await save(database, closed) is None
