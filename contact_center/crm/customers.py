@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -133,14 +134,21 @@ def _text_search(text: str, dialect: str) -> tuple[ColumnElement[bool], Any]:
     return where, rank
 
 
+async def _rows(
+    session: AsyncSession, statement: Select[*tuple[Any, ...]], limit: int
+) -> Sequence[Any]:
+    return (await session.execute(statement.limit(limit))).all()
+
+
 async def find_customers(
     session: AsyncSession, text: str, limit: int = 20, *, region: str
 ) -> tuple[CustomerMatch, ...]:
     """Customers matching what the agent typed, at most ``limit``, with their numbers.
 
-    A whole number finds its customers exactly; digits that make no valid number find the
-    numbers that hold them; other text finds names (those starting with it first) and
-    companies. ``region`` reads national numbers (the settings' ``default_region``)."""
+    A whole number finds its customers exactly; digits that make no number of a customer
+    (at least ``PARTIAL_DIGITS`` of them) find the numbers that hold them; other text finds
+    names (those starting with it first) and companies. ``region`` reads national numbers
+    (the settings' ``default_region``)."""
     text = one_line(text, "search text", SEARCH_TEXT_MAX, SearchInvalid)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= SEARCH_LIMIT_MAX:
         raise SearchInvalid(f"limit must be from 1 to {SEARCH_LIMIT_MAX}")
@@ -149,31 +157,33 @@ async def find_customers(
     dialect = (await session.connection()).dialect.name
     columns = (Customer.id, Customer.name, Customer.company, Customer.tier, Customer.language)
     digits = "".join(c for c in text if c.isdigit())
+    found: Sequence[Any] = ()
     if _NUMBER_LIKE.fullmatch(text) and len(digits) >= 3:
         e164 = normalize(text, region)
         if e164 is not None:
-            statement = (
+            found = await _rows(
+                session,
                 select(*columns)
                 .join(PhoneNumber, PhoneNumber.customer_id == Customer.id)
                 .where(PhoneNumber.e164 == e164)
-                .order_by(Customer.name, Customer.id)
+                .order_by(Customer.name, Customer.id),
+                limit,
             )
-        elif len(digits) >= PARTIAL_DIGITS:
-            statement = (
+        # a few digits may read as a whole (short) number nobody has: look for them inside
+        if not found and len(digits) >= PARTIAL_DIGITS:
+            holders = select(PhoneNumber.customer_id).where(PhoneNumber.e164.like(f"%{digits}%"))
+            found = await _rows(
+                session,
                 select(*columns)
-                .where(
-                    Customer.id.in_(
-                        select(PhoneNumber.customer_id).where(PhoneNumber.e164.like(f"%{digits}%"))
-                    )
-                )
-                .order_by(Customer.name, Customer.id)
+                .where(Customer.id.in_(holders))
+                .order_by(Customer.name, Customer.id),
+                limit,
             )
-        else:
-            return ()
     else:
         where, rank = _text_search(text, dialect)
-        statement = select(*columns).where(where).order_by(rank, Customer.name, Customer.id)
-    found = (await session.execute(statement.limit(limit))).all()
+        found = await _rows(
+            session, select(*columns).where(where).order_by(rank, Customer.name, Customer.id), limit
+        )
     if not found:
         return ()
     numbers: defaultdict[int, list[PhoneView]] = defaultdict(list)

@@ -3,6 +3,7 @@ every value is known, for the CRM service tests."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -10,11 +11,10 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from contact_center.runtime import Database, open_database
 from contact_center.settings import load_settings
-from contact_center.storage.db import upgrade
+from contact_center.storage.db import create_engine, session_factory, upgrade
 from contact_center.storage.models import (
     Case,
     Customer,
@@ -46,11 +46,22 @@ class Seed:
     """Customer John Smith of ACME Widgets (one number)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
-    async with open_database(load_settings({}, database_url=database_url)) as db:
-        await upgrade(db.engine)
-        yield db
+    """Our engine and session factory on a migrated, empty database."""
+    settings = load_settings({}, database_url=database_url)
+    engine = await asyncio.to_thread(create_engine, settings)
+    try:
+        await upgrade(engine)
+        yield Database(engine, session_factory(engine))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ from sqlalchemy import func, select, text
 
 from contact_center.crm import contact_history, log_contact
 from contact_center.errors import ContactInvalid, CrmError, CustomerNotFound
-from contact_center.runtime import Database
 from contact_center.storage.models import Interaction
-from tests.crm.conftest import NOW, Seed
+from tests.crm.conftest import NOW, Database, Seed
 
 HOSTILE_SUBJECTS = (
     "'); DROP TABLE interactions; --",

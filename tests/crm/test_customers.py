@@ -9,9 +9,8 @@ import pytest
 
 from contact_center.crm import CaseView, PhoneView, customer_card, find_customers
 from contact_center.errors import CustomerNotFound, SearchInvalid
-from contact_center.runtime import Database
 from contact_center.storage.models import Customer, PhoneNumber
-from tests.crm.conftest import NOW, Seed, StatementCounter
+from tests.crm.conftest import NOW, Database, Seed, StatementCounter
 
 
 async def test_the_card_shows_what_the_pop_needs(database: Database, seed: Seed) -> None:
@@ -77,6 +76,7 @@ async def more_customers(database: Database, seed: Seed) -> dict[str, int]:
             [
                 PhoneNumber(customer_id=rows["kowalski"].id, e164="+48221234567", label="office"),
                 PhoneNumber(customer_id=rows["olena"].id, e164="+380441234567", label="office"),
+                PhoneNumber(customer_id=rows["nowakowski"].id, e164="+447554648503"),
             ]
         )
         return {name: row.id for name, row in rows.items()} | {
@@ -137,6 +137,8 @@ async def test_search_by_number_in_any_usual_form(database: Database, seed: Seed
     # digits that make no whole number find the numbers holding them
     assert await search(database, "1234567") == [ids["kowalski"], seed.zaneta, ids["olena"]]
     assert await search(database, "911 12") == [seed.acme]
+    # "648503" reads as a whole (short) Polish number, which nobody has: found inside one
+    assert await search(database, "648503") == [ids["nowakowski"]]
     assert await search(database, "123") == []  # too few digits to mean anything
     assert await search(database, "48999999999") == []
 

@@ -14,8 +14,7 @@ from contact_center.crm import (
     log_contact,
 )
 from contact_center.errors import CustomerNotFound, SearchInvalid
-from contact_center.runtime import Database
-from tests.crm.conftest import NOW, Seed, StatementCounter, call
+from tests.crm.conftest import NOW, Database, Seed, StatementCounter, call
 
 T0 = NOW - dt.timedelta(days=10)
 

@@ -20,9 +20,8 @@ from contact_center.crm import (
     open_tasks_for_customer,
 )
 from contact_center.errors import CustomerNotFound, TaskClosed, TaskInvalid, TaskNotFound
-from contact_center.runtime import Database
 from contact_center.storage.models import Task
-from tests.crm.conftest import NOW, Seed, call
+from tests.crm.conftest import NOW, Database, Seed, call
 
 HOUR = dt.timedelta(hours=1)
 

@@ -1,0 +1,1 @@
+"""Contact history benchmark: customer card, history pages, search, due tasks."""

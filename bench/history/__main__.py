@@ -1,0 +1,3 @@
+from bench.history.run import main
+
+main()
