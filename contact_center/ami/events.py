@@ -88,6 +88,54 @@ class Hangup(AmiEvent):
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class HangupRequest(AmiEvent):
+    """``channel`` asked to hang up itself (its far end hung up: a SIP BYE or CANCEL)."""
+
+    channel: ChannelSnapshot
+    cause: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Hold(AmiEvent):
+    """``channel`` put its peer on hold (a phone's hold key, or a transfer in progress)."""
+
+    channel: ChannelSnapshot
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Unhold(AmiEvent):
+    channel: ChannelSnapshot
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BlindTransfer(AmiEvent):
+    """``channel`` (the transferer) sent ``transferee`` to ``exten`` in ``context``."""
+
+    channel: ChannelSnapshot
+    transferee: ChannelSnapshot | None
+    result: str
+    context: str
+    exten: str
+    is_external: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class AttendedTransfer(AmiEvent):
+    """``channel`` (the transferer in the first bridge) joined its two calls: the
+    transferee now talks to ``target`` (``dest_type`` Bridge or Link), or to an application
+    (``dest_app``, ``dest_type`` App); ``second`` is the transferer's consultation channel."""
+
+    channel: ChannelSnapshot
+    second: ChannelSnapshot | None
+    transferee: ChannelSnapshot | None
+    target: ChannelSnapshot | None
+    result: str
+    dest_type: str
+    dest_app: str
+    is_external: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class DialBegin(AmiEvent):
     """``channel`` is None when nothing dialled (an Originate): then ``dest`` is set."""
 
@@ -322,7 +370,7 @@ def _fully_booted(raw: Mapping[str, str], f: _Fields, ts: float | None) -> AmiEv
     return FullyBooted(timestamp=ts, status=f.text("Status"))
 
 
-def _channel_only(cls: type[Newchannel] | type[Newstate]) -> _Parser:
+def _channel_only(cls: type[Newchannel | Newstate | Hold | Unhold]) -> _Parser:
     def parse(raw: Mapping[str, str], f: _Fields, ts: float | None) -> AmiEvent:
         return cls(timestamp=ts, channel=_required(_channel(raw, f)))
 
@@ -335,6 +383,38 @@ def _hangup(raw: Mapping[str, str], f: _Fields, ts: float | None) -> AmiEvent:
         channel=_required(_channel(raw, f)),
         cause=f.integer("Cause"),
         cause_text=f.text("Cause-txt"),
+    )
+
+
+def _hangup_request(raw: Mapping[str, str], f: _Fields, ts: float | None) -> AmiEvent:
+    return HangupRequest(
+        timestamp=ts, channel=_required(_channel(raw, f)), cause=f.integer("Cause")
+    )
+
+
+def _blind_transfer(raw: Mapping[str, str], f: _Fields, ts: float | None) -> AmiEvent:
+    return BlindTransfer(
+        timestamp=ts,
+        channel=_required(_channel(raw, f, "Transferer")),
+        transferee=_channel(raw, f, "Transferee"),
+        result=f.text("Result"),
+        context=f.text("Context"),
+        exten=f.text("Extension"),
+        is_external=f.boolean("IsExternal"),
+    )
+
+
+def _attended_transfer(raw: Mapping[str, str], f: _Fields, ts: float | None) -> AmiEvent:
+    return AttendedTransfer(
+        timestamp=ts,
+        channel=_required(_channel(raw, f, "OrigTransferer")),
+        second=_channel(raw, f, "SecondTransferer"),
+        transferee=_channel(raw, f, "Transferee"),
+        target=_channel(raw, f, "TransferTarget"),
+        result=f.text("Result"),
+        dest_type=f.text("DestType"),
+        dest_app=f.text("DestApp"),
+        is_external=f.boolean("IsExternal"),
     )
 
 
@@ -461,6 +541,11 @@ _PARSERS: dict[str, _Parser] = {
     "newchannel": _channel_only(Newchannel),
     "newstate": _channel_only(Newstate),
     "hangup": _hangup,
+    "hanguprequest": _hangup_request,
+    "hold": _channel_only(Hold),
+    "unhold": _channel_only(Unhold),
+    "blindtransfer": _blind_transfer,
+    "attendedtransfer": _attended_transfer,
     "dialbegin": _dial_begin,
     "dialend": _dial_end,
     "bridgeenter": _bridge(BridgeEnter),
