@@ -56,15 +56,15 @@ def _driver_info() -> DriverInfo:
 async def open_messaging(settings: Settings) -> AsyncIterator[Messaging]:
     """Redis when CC_REDIS_URL is set (split mode), memory otherwise (embedded mode)."""
     if settings.redis_url is None:
-        bus = MemoryBus()
-        yield Messaging(bus, MemoryLiveState(), Notifier(bus))
+        bus, live = MemoryBus(), MemoryLiveState()
+        yield Messaging(bus, live, Notifier(bus, live))
         return
     # redis-py looks its own version up on disk for CLIENT SETINFO: once, off the loop
     driver = await asyncio.to_thread(_driver_info)
     redis = Redis.from_url(settings.redis_url, health_check_interval=10, driver_info=driver)
     try:
-        redis_bus = RedisBus(redis)
-        yield Messaging(redis_bus, RedisLiveState(redis), Notifier(redis_bus))
+        redis_bus, redis_live = RedisBus(redis), RedisLiveState(redis)
+        yield Messaging(redis_bus, redis_live, Notifier(redis_bus, redis_live))
     finally:
         await redis.aclose()
 

@@ -4,6 +4,7 @@ In the embedded mode both live in memory; in the split mode (several processes, 
 nodes) both live in Redis. Domain code only sees `Notifier` and `LiveState`.
 """
 
+from contact_center.bus.agent_call import AgentCall
 from contact_center.bus.base import (
     Bus,
     BusMessage,
@@ -16,6 +17,7 @@ from contact_center.bus.memory import MemoryBus, MemoryLiveState
 from contact_center.bus.notifier import Notifier
 
 __all__ = [
+    "AgentCall",
     "Bus",
     "BusMessage",
     "LiveState",

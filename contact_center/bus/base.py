@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from contact_center.bus.agent_call import AgentCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,5 +99,14 @@ class LiveState(Protocol):
     async def put_queues(self, node: str, snapshot: dict[str, QueueSnapshot]) -> None: ...
 
     async def queue_loads(self) -> dict[str, QueueLoad]: ...
+
+    async def put_agent_call(self, call: AgentCall) -> None:
+        """Keep `call` as the agent's current call; an ended call is forgotten (only if it is
+        the one kept: a late "ended" of an earlier call leaves the newer one)."""
+        ...
+
+    async def agent_call(self, interface: str) -> AgentCall | None:
+        """The call on the phone `interface` now, if any."""
+        ...
 
     async def ping(self) -> None: ...

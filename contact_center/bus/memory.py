@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+from contact_center.bus.agent_call import AgentCall
 from contact_center.bus.base import BusMessage, NodeStatus, QueueLoad, QueueSnapshot
 
 SUBSCRIBER_BACKLOG = 1000
@@ -35,6 +36,7 @@ class MemoryLiveState:
     def __init__(self) -> None:
         self._nodes: dict[str, NodeStatus] = {}
         self._queues: dict[str, dict[str, QueueSnapshot]] = {}
+        self._agent_calls: dict[str, AgentCall] = {}
 
     async def put_node(self, status: NodeStatus) -> None:
         self._nodes[status.node] = status
@@ -47,6 +49,17 @@ class MemoryLiveState:
 
     async def queue_loads(self) -> dict[str, QueueLoad]:
         return QueueSnapshot.merge(list(self._queues.values()), time.time())
+
+    async def put_agent_call(self, call: AgentCall) -> None:
+        if not call.ended:
+            self._agent_calls[call.agent_interface] = call
+            return
+        kept = self._agent_calls.get(call.agent_interface)
+        if kept is not None and kept.same_call(call):
+            del self._agent_calls[call.agent_interface]
+
+    async def agent_call(self, interface: str) -> AgentCall | None:
+        return self._agent_calls.get(interface)
 
     async def ping(self) -> None:
         return None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from contact_center.bus.base import Bus, BusMessage
+from contact_center.bus.agent_call import AgentCall
+from contact_center.bus.base import Bus, BusMessage, LiveState
 from contact_center.calls.tracker import FinishedCall
 from contact_center.errors import BusUnavailable
 
@@ -12,8 +13,9 @@ log = logging.getLogger(__name__)
 
 
 class Notifier:
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Bus, live: LiveState | None = None) -> None:
         self._bus = bus
+        self._live = live
 
     async def _publish(self, message: BusMessage) -> None:
         try:
@@ -35,3 +37,23 @@ class Notifier:
                 },
             )
         )
+
+    async def agent_call(self, call: AgentCall) -> None:
+        """The call on an agent's phone changed state: kept as the agent's current call (for
+        pages that connect later), then pushed to that agent's pages."""
+        if self._live is not None:
+            try:
+                await self._live.put_agent_call(call)
+            except BusUnavailable as err:
+                log.warning(
+                    "cannot keep the call %s/%s of %s: %s",
+                    call.linkedid,
+                    call.uniqueid,
+                    call.agent_interface,
+                    err,
+                )
+        await self._publish(call.message())
+
+    async def session_ended(self, session_id: int) -> None:
+        """A login session ended (a logout): every web process closes its websockets."""
+        await self._publish(BusMessage("session.ended", {"session_id": session_id}))

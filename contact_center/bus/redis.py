@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from contact_center.bus.agent_call import AgentCall
 from contact_center.bus.base import BusMessage, NodeStatus, QueueLoad, QueueSnapshot
 from contact_center.errors import BusUnavailable
 
 CHANNEL = "cc:events"
 NODES = "cc:nodes"
 QUEUES = "cc:queues"
+AGENT_CALL = "cc:agent-call:"
+AGENT_CALL_TTL = 4 * 3600
+"""A kept call outlives no bridge that stopped before its "ended": it expires after 4 hours."""
+FORGET_ENDED = """
+local kept = redis.call('GET', KEYS[1])
+if kept then
+  local call = cjson.decode(kept)
+  if call['node'] == ARGV[1] and call['linkedid'] == ARGV[2] then
+    return redis.call('DEL', KEYS[1])
+  end
+end
+return 0
+"""
 
 
 class RedisBus:
@@ -27,14 +42,18 @@ class RedisBus:
             raise BusUnavailable(f"Redis: {err}") from err
 
     async def subscribe(self) -> AsyncIterator[BusMessage]:
+        """Messages until the link to Redis breaks, then BusUnavailable."""
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(CHANNEL)
         try:
+            await pubsub.subscribe(CHANNEL)
             async for raw in pubsub.listen():
                 if raw.get("type") == "message":
                     yield BusMessage.decode(raw["data"])
+        except RedisError as err:
+            raise BusUnavailable(f"Redis: {err}") from err
         finally:
-            await pubsub.unsubscribe(CHANNEL)
+            with contextlib.suppress(RedisError):  # the link may be the thing that broke
+                await pubsub.unsubscribe(CHANNEL)
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
@@ -69,6 +88,23 @@ class RedisLiveState:
         return QueueSnapshot.merge(
             [QueueSnapshot.decode_all(raw) for raw in values.values()], time.time()
         )
+
+    async def put_agent_call(self, call: AgentCall) -> None:
+        key = AGENT_CALL + call.agent_interface
+        try:
+            if call.ended:
+                await self._redis.eval(FORGET_ENDED, 1, key, call.node, call.linkedid)
+            else:
+                await self._redis.set(key, call.encode(), ex=AGENT_CALL_TTL)
+        except RedisError as err:
+            raise BusUnavailable(f"Redis: {err}") from err
+
+    async def agent_call(self, interface: str) -> AgentCall | None:
+        try:
+            raw = await self._redis.get(AGENT_CALL + interface)
+        except RedisError as err:
+            raise BusUnavailable(f"Redis: {err}") from err
+        return None if raw is None else AgentCall.decode(raw)
 
     async def ping(self) -> None:
         try:

@@ -9,10 +9,13 @@ import jinja2
 from aiohttp import web
 
 from contact_center.accounts import Passwords
+from contact_center.i18n import Formats, load_catalogs
 from contact_center.runtime import open_database, open_messaging, run_bridge
 from contact_center.settings import PROJECT_ROOT, Settings
-from contact_center.web import auth, health, routing, status
-from contact_center.web.keys import BRIDGE, DATABASE, MESSAGING, PASSWORDS, SETTINGS
+from contact_center.web import auth, desk, health, i18n, routing, status
+from contact_center.web.keys import BRIDGE, CATALOGS, DATABASE, MESSAGING, PASSWORDS, SETTINGS
+from contact_center.web.push import lifecycle as push
+from contact_center.web.push import views as push_views
 
 TEMPLATES = PROJECT_ROOT / "agent_ui" / "templates"
 STATIC = PROJECT_ROOT / "agent_ui" / "static"
@@ -23,6 +26,7 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
     app = web.Application(middlewares=[auth.auth_middleware])
     app[SETTINGS] = settings
     app[PASSWORDS] = Passwords()
+    app[CATALOGS] = load_catalogs()
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         async with open_database(settings) as database:
@@ -44,19 +48,24 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
     if with_bridge:
         app.cleanup_ctx.append(bridge_ctx)
     app.cleanup_ctx.append(routing.router_ctx)
+    app.cleanup_ctx.append(push.push_ctx)
+    app.on_shutdown.append(push.close_sockets)
 
     templates = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(default=True),
-        context_processors=[auth.template_context],
+        context_processors=[auth.template_context, i18n.i18n_context],
         auto_reload=False,
     )
+    i18n.install(templates, app[CATALOGS], Formats.load(settings.timezone))
     for name in templates.list_templates():  # compiled here, so no page render reads a file
         templates.get_template(name)
     app.add_routes(health.routes)
     app.add_routes(status.routes)
     app.add_routes(auth.routes)
     app.add_routes(routing.routes)
+    app.add_routes(desk.routes)
+    app.add_routes(push_views.routes)
     app.router.add_static("/static", STATIC)
     return app

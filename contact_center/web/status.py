@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import aiohttp_jinja2
@@ -29,4 +30,5 @@ async def status_page(request: web.Request) -> dict[str, Any]:
         "version": __version__,
         "mode": "split" if settings.redis_url else "embedded",
         "nodes": nodes,
+        "now": time.time(),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -10,25 +11,39 @@ from aiohttp import web
 
 from contact_center.accounts import authenticate, end_session, start_session
 from contact_center.errors import LoginLocked, WrongCredentials
+from contact_center.i18n import N_
 from contact_center.web.auth.middleware import (
     clear_session_cookie,
     session_policy,
     set_session_cookie,
 )
 from contact_center.web.auth.roles import current_user, maybe_user, require_role, safe_next
-from contact_center.web.keys import DATABASE, PASSWORDS, SETTINGS
+from contact_center.web.keys import DATABASE, MESSAGING, PASSWORDS, SETTINGS
 
 log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 
-WRONG = "Wrong username or password."
+# The login form's errors, translated in the template.
+WRONG = N_("Wrong username or password.")
+LOCKED = N_("Too many failed attempts for this username. Try again after %(time)s.")
 
 
 def _form(
-    request: web.Request, next_url: str, *, username: str = "", error: str = "", status: int = 200
+    request: web.Request,
+    next_url: str,
+    *,
+    username: str = "",
+    error: str = "",
+    until: dt.datetime | None = None,
+    status: int = 200,
 ) -> web.Response:
-    context: dict[str, Any] = {"next": next_url, "username": username, "error": error}
+    context: dict[str, Any] = {
+        "next": next_url,
+        "username": username,
+        "error": error,
+        "until": until,
+    }
     return aiohttp_jinja2.render_template("login.html", request, context, status=status)
 
 
@@ -58,10 +73,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     except WrongCredentials:
         return _form(request, next_url, username=username, error=WRONG, status=401)
     except LoginLocked as err:
-        message = (
-            f"Too many failed attempts for this username. Try again after {err.until:%H:%M} UTC."
+        return _form(
+            request, next_url, username=username, error=LOCKED, until=err.until, status=429
         )
-        return _form(request, next_url, username=username, error=message, status=429)
     previous = maybe_user(request)
     if previous is not None:  # never keep a session id across a login
         await end_session(database.sessions, previous.session_id)
@@ -82,6 +96,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     identity = current_user(request)
     await end_session(request.app[DATABASE].sessions, identity.session_id)
+    await request.app[MESSAGING].notifier.session_ended(identity.session_id)
     log.info("%s logged out", identity.username)
     response = _see_other("/login")
     clear_session_cookie(response, request.app[SETTINGS])

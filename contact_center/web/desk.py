@@ -1,0 +1,34 @@
+"""The agent desk: the page an agent keeps open all day. It connects to the push channel
+and shows the call on the agent's phone as a card."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from contact_center.bus import AgentCall
+from contact_center.errors import BusUnavailable
+from contact_center.web.auth import current_user, require_role
+from contact_center.web.keys import MESSAGING
+
+log = logging.getLogger(__name__)
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/agent", name="desk")
+@require_role()
+@aiohttp_jinja2.template("agent/desk.html")
+async def desk_page(request: web.Request) -> dict[str, Any]:
+    identity = current_user(request)
+    call: AgentCall | None = None
+    if identity.interface:
+        try:
+            call = await request.app[MESSAGING].live.agent_call(identity.interface)
+        except (BusUnavailable, ValueError) as err:
+            log.warning("desk: no current call for %s: %s", identity.interface, err)
+    return {"call": call, "interface": identity.interface, "now": time.time()}

@@ -1,0 +1,37 @@
+"""What a pushed bus message looks like on the page: an HTML fragment rendered by the
+server (escaped by jinja2, in the user's language), which htmx swaps in by its id."""
+
+from __future__ import annotations
+
+import logging
+
+import jinja2
+
+from contact_center.bus import AgentCall, BusMessage
+from contact_center.bus.agent_call import TOPIC as AGENT_CALL
+
+log = logging.getLogger(__name__)
+
+CALL_CARD = "agent/call_card.html"
+STATUS = "agent/push_status.html"
+
+
+def call_card(env: jinja2.Environment, call: AgentCall | None, language: str) -> str:
+    return env.get_template(CALL_CARD).render(call=call, language=language)
+
+
+def connected(env: jinja2.Environment, language: str) -> str:
+    return env.get_template(STATUS).render(connected=True, language=language)
+
+
+def fragment(env: jinja2.Environment, message: BusMessage, language: str) -> str | None:
+    """The fragment for `message`, or None when the page shows nothing of it (an unknown
+    topic, or a malformed message, which is logged)."""
+    if message.topic == AGENT_CALL:
+        try:
+            call = AgentCall.from_data(message.data)
+        except ValueError as err:
+            log.warning("push: malformed %s message dropped: %s", message.topic, err)
+            return None
+        return call_card(env, call, language)
+    return None
