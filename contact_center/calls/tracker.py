@@ -136,8 +136,9 @@ class _Call:
     """Dest uniqueid -> hang-up cause, for phones that refused the call."""
     direct: str | None = None
     """The dest uniqueid of a phone the caller's own Dial rings (ring-first, transfers)."""
-    locals: dict[str, str] | None = None
-    """Local channel pair (name without ;1/;2) -> the phone interface its ;2 leg dialled."""
+    locals: dict[str, tuple[str, str]] | None = None
+    """Local channel pair (name without ;1/;2) -> (interface, uniqueid) of the phone its
+    ;2 leg dialled."""
     agent_interface: str | None = None
     answered_at: float | None = None
     answered_in_queue: bool = False
@@ -223,6 +224,10 @@ class CallTracker:
     @property
     def active(self) -> int:
         return len(self._calls)
+
+    def is_open(self, linkedid: str) -> bool:
+        """Whether the call ``linkedid`` is in progress (its events matter)."""
+        return linkedid in self._calls
 
     def open_linkedids(self) -> set[str]:
         """The linkedids of the calls in progress."""
@@ -396,13 +401,19 @@ def _decision(call: _Call) -> dict[str, Any]:
 # --- handlers, one per event type -----------------------------------------------------------
 
 
+def _behind_local(call: _Call, channel: ev.ChannelSnapshot | None) -> tuple[str, str] | None:
+    """(interface, uniqueid) of the phone a Local channel's pair dialled, if known."""
+    if call.locals is not None and channel is not None:
+        pair = _local_pair(channel.name)
+        if pair is not None:
+            return call.locals.get(pair)
+    return None
+
+
 def _agent(call: _Call, interface: str, dest: ev.ChannelSnapshot | None) -> str:
     """The phone behind a queue member: itself, or the phone its Local pair dialled."""
-    if call.locals is not None and dest is not None:
-        pair = _local_pair(dest.name)
-        if pair is not None:
-            return call.locals.get(pair, interface)
-    return interface
+    phone = _behind_local(call, dest)
+    return phone[0] if phone is not None else interface
 
 
 def _on_newchannel(
@@ -457,7 +468,8 @@ def _on_agent_connect(
     dest = event.dest
     agent = _agent(call, event.interface, dest)
     if dest is not None:
-        call.party = dest.uniqueid
+        phone = _behind_local(call, dest)
+        call.party = phone[1] if phone is not None else dest.uniqueid
     if call.answered_at is None or at < call.answered_at:
         call.answered_at = at
         call.agent_interface = agent
@@ -523,7 +535,7 @@ def _on_dial_begin(
         if pair is not None:  # a Local member's ;2 leg dials the phone
             if call.locals is None:
                 call.locals = {}
-            call.locals[pair] = interface_of(dest.name)
+            call.locals[pair] = (interface_of(dest.name), dest.uniqueid)
         return
     if call.in_queue:
         return  # the queue's own dial: AgentCalled tells it
@@ -660,8 +672,9 @@ def _on_attended_transfer(
     target = event.target
     detail: dict[str, Any] = {"kind": "attended", "dest_type": event.dest_type}
     if target is not None:
-        call.party = target.uniqueid
-        detail["to"] = interface_of(target.name)
+        phone = _behind_local(call, target)
+        call.party = phone[1] if phone is not None else target.uniqueid
+        detail["to"] = phone[0] if phone is not None else interface_of(target.name)
     elif event.dest_app:
         detail["to"] = event.dest_app
     call.step(at, "transferred", None, interface_of(event.channel.name), **detail)

@@ -129,6 +129,94 @@ def test_caller_numbers_in_e164_by_the_region() -> None:
     assert (withheld.caller_number, withheld.caller_e164) == ("anonymous", None)
 
 
+def test_blind_transfers_to_an_agent_and_to_a_queue_and_an_attended_transfer() -> None:
+    to_agent, to_queue, attended = replay(recorded("recorded_transfers.txt"))
+    for call in (to_agent, to_queue, attended):
+        # the call stays the first agent's answered call, from queue main, with one transfer
+        assert (call.outcome, call.queue, call.agent_interface) == (
+            "answered",
+            "main",
+            "PJSIP/agent-1002",
+        )
+        assert (call.transfers, call.hangup_by, call.complete) == (1, "caller", True)
+        assert call.wait_seconds == pytest.approx(0.51, abs=0.05)
+
+    after = kinds(to_agent)[kinds(to_agent).index(("transferred", "PJSIP/agent-1002")) :]
+    assert after == [
+        ("transferred", "PJSIP/agent-1002"),
+        ("completed", "PJSIP/agent-1002"),
+        ("ringing", "PJSIP/agent-1003"),
+        ("connected", "PJSIP/agent-1003"),
+        ("hangup", None),
+    ]
+    [blind] = [step for step in to_agent.steps if step.kind == "transferred"]
+    assert blind.detail == {"kind": "blind", "to": "1003", "context": "agents"}
+    assert to_agent.talk_seconds == pytest.approx(5.0, abs=0.05)
+
+    steps = [(s.kind, s.queue, s.agent_interface) for s in to_queue.steps]
+    assert steps[steps.index(("transferred", None, "PJSIP/agent-1002")) + 2 :] == [
+        ("queued", "support-en", None),
+        ("ringing", "support-en", "PJSIP/agent-1004"),
+        ("left_queue", "support-en", None),
+        ("connected", "support-en", "PJSIP/agent-1004"),
+        ("completed", "support-en", "PJSIP/agent-1004"),
+        ("hangup", None, None),
+    ]
+
+    # Atxfer: the caller waits on hold while agent-1002 consults agent-1003 (through a Local
+    # channel), then talks to agent-1003
+    [step] = [step for step in attended.steps if step.kind == "transferred"]
+    assert step.detail == {"kind": "attended", "dest_type": "Bridge", "to": "PJSIP/agent-1003"}
+    assert ("hold", "PJSIP/agent-1002") in kinds(attended)
+    assert attended.hold_seconds == pytest.approx(4.77, abs=0.05)
+    assert attended.answered_at is not None
+    on_line = (attended.ended_at - attended.answered_at).total_seconds()
+    assert attended.talk_seconds + attended.hold_seconds == pytest.approx(on_line, abs=0.002)  # type: ignore[operator]
+
+
+def test_a_repeated_transfer_event_counts_once() -> None:
+    events = recorded("recorded_transfers.txt")
+    doubled = [
+        twice
+        for event in events
+        for twice in (
+            (event, event)
+            if isinstance(event, ev.BlindTransfer | ev.AttendedTransfer)
+            else (event,)
+        )
+    ]
+    assert [call.transfers for call in replay(doubled)] == [1, 1, 1]
+
+
+def test_a_local_channel_member_is_the_phone_it_rings() -> None:
+    [call] = replay(recorded("recorded_local_member.txt"))
+    assert ("ringing", "Local/1005@agents") in kinds(call)
+    assert ("connected", "PJSIP/agent-1005") in kinds(call)
+    assert (call.outcome, call.agent_interface, call.hangup_by) == (
+        "answered",
+        "PJSIP/agent-1005",
+        "caller",
+    )
+    assert call.ring_seconds == pytest.approx(0.54, abs=0.05)
+
+
+def test_ring_no_answer_twice_then_another_agent_answers() -> None:
+    [call] = replay(recorded("recorded_no_answer_then_answered.txt"))
+    attempts = [(k, a) for k, a in kinds(call) if k in {"ringing", "no_answer", "connected"}]
+    assert attempts == [
+        ("ringing", "PJSIP/agent-1004"),
+        ("no_answer", "PJSIP/agent-1004"),
+        ("ringing", "PJSIP/agent-1004"),
+        ("no_answer", "PJSIP/agent-1004"),
+        ("ringing", "PJSIP/agent-1005"),
+        ("connected", "PJSIP/agent-1005"),
+    ]
+    assert [s.detail for s in call.steps if s.kind == "no_answer"] == [{"ring_ms": 15000}] * 2
+    assert (call.outcome, call.agent_interface) == ("answered", "PJSIP/agent-1005")
+    assert call.wait_seconds == pytest.approx(32.54, abs=0.05)
+    assert call.ring_seconds == pytest.approx(0.51, abs=0.05)  # of the phone that answered
+
+
 # --- order and repetition -------------------------------------------------------------------
 
 
@@ -143,6 +231,9 @@ def _swap_neighbours(events: list[ev.AmiEvent]) -> list[ev.AmiEvent]:
 
 FIXTURES = [
     "recorded_timeout_and_abandon.txt",
+    "recorded_transfers.txt",
+    "recorded_local_member.txt",
+    "recorded_no_answer_then_answered.txt",
     "recorded_refused_then_answered.txt",
     "recorded_hold.txt",
     "recorded_answered_pl.txt",

@@ -177,11 +177,9 @@ async def record(sandbox: AsteriskSandbox, ami: AmiClient, out: Path, only: str 
                     )
                 else:
                     await ami.action("Atxfer", Channel=channel, Context="agents", Exten=target)
-                    # the digits queued by Atxfer are eaten by the "transfer" prompt: dial again
-                    await asyncio.sleep(2.0)
-                    for digit in target:
-                        await ami.action("PlayDTMF", Channel=channel, Digit=digit, Receive="true")
-                    await agent_channel(sandbox, "agent-1003")
+                    # Asterisk plays the "transfer" prompt, collects the digits, waits for
+                    # more (transferdigittimeout, 3 s), then rings the target
+                    await agent_channel(sandbox, "agent-1003", within=15.0)
                     await asyncio.sleep(1.0)
                     await ami.action("Hangup", Channel=channel)
                 await placed
