@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import CursorResult, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -173,15 +173,34 @@ async def create_task(
     return await _one(session, task.id)
 
 
-async def _open_task(session: AsyncSession, task_id: object) -> Task:
+async def _open_task(session: AsyncSession, task_id: object) -> tuple[int, str, int | None]:
+    """The id, kind and customer of an open task; TaskNotFound or TaskClosed otherwise."""
     ident = identifier(task_id, "task_id", TaskInvalid)
-    # FOR UPDATE on PostgreSQL: two agents taking the same queue task are served in turn
-    task = await session.scalar(select(Task).where(Task.id == ident).with_for_update())
-    if task is None:
+    row = (
+        await session.execute(
+            select(Task.kind, Task.status, Task.customer_id).where(Task.id == ident)
+        )
+    ).first()
+    if row is None:
         raise TaskNotFound(ident)
-    if task.status != "open":
-        raise TaskClosed(ident, task.status)
-    return task
+    kind, status, customer_id = row
+    if status != "open":
+        raise TaskClosed(ident, status)
+    return ident, kind, customer_id
+
+
+async def _close(session: AsyncSession, task_id: int, values: dict[str, Any]) -> TaskView:
+    """Close the task only if it is still open, in one UPDATE: of two agents closing the
+    same task at once (PostgreSQL re-reads the row after the first commits; SQLite runs one
+    writer at a time), one wins and the other gets TaskClosed."""
+    result = await session.execute(
+        update(Task).where(Task.id == task_id, Task.status == "open").values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        status = await session.scalar(select(Task.status).where(Task.id == task_id))
+        raise TaskClosed(task_id, status or "gone")
+    return await _one(session, task_id)
 
 
 async def complete_task(
@@ -196,45 +215,46 @@ async def complete_task(
 
     ``interaction_id`` is the call (or contact) that did it: a callback is done by a call
     (``voice``); it must be with the task's customer when both have one."""
-    task = await _open_task(session, task_id)
+    ident, kind, task_customer = await _open_task(session, task_id)
     at = aware(at, "at", TaskInvalid)
     user_id = await _active_user(session, user_id, "user_id")
+    values: dict[str, Any] = {
+        "status": "done",
+        "done_at": at,
+        "assigned_to_id": func.coalesce(Task.assigned_to_id, user_id),
+    }
     if interaction_id is not None:
-        ident = identifier(interaction_id, "interaction_id", TaskInvalid)
+        done_by = identifier(interaction_id, "interaction_id", TaskInvalid)
         row = (
             await session.execute(
-                select(Interaction.channel, Interaction.customer_id).where(Interaction.id == ident)
+                select(Interaction.channel, Interaction.customer_id).where(
+                    Interaction.id == done_by
+                )
             )
         ).first()
         if row is None:
-            raise TaskInvalid(f"interaction_id: no interaction {ident}")
+            raise TaskInvalid(f"interaction_id: no interaction {done_by}")
         channel, customer_id = row
-        if task.kind == "callback" and channel != "voice":
+        if kind == "callback" and channel != "voice":
             raise TaskInvalid(f"a callback is done by a call, not by a {channel}")
-        if task.customer_id is not None and customer_id not in (None, task.customer_id):
-            raise TaskInvalid(f"interaction {ident} is another customer's")
-        task.interaction_id = ident
-    task.status = "done"
-    task.done_at = at
-    if task.assigned_to_id is None:
-        task.assigned_to_id = user_id
-    await session.flush()
-    log.info("task %s done by user %s", task.id, user_id)
-    return await _one(session, task.id)
+        if task_customer is not None and customer_id not in (None, task_customer):
+            raise TaskInvalid(f"interaction {done_by} is another customer's")
+        values["interaction_id"] = done_by
+    task = await _close(session, ident, values)
+    log.info("task %s done by user %s", ident, user_id)
+    return task
 
 
 async def cancel_task(
     session: AsyncSession, task_id: int, *, user_id: int, at: dt.datetime
 ) -> TaskView:
     """Cancel an open task (it will not come back to anyone)."""
-    task = await _open_task(session, task_id)
+    ident, _, _ = await _open_task(session, task_id)
     at = aware(at, "at", TaskInvalid)
     user_id = await _active_user(session, user_id, "user_id")
-    task.status = "cancelled"
-    task.done_at = at
-    await session.flush()
-    log.info("task %s cancelled by user %s", task.id, user_id)
-    return await _one(session, task.id)
+    task = await _close(session, ident, {"status": "cancelled", "done_at": at})
+    log.info("task %s cancelled by user %s", ident, user_id)
+    return task
 
 
 def _for_user(user_id: int) -> Any:

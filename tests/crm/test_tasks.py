@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -266,3 +267,24 @@ async def test_open_tasks_for_a_customer_soonest_first(database: Database, seed:
             await open_tasks_for_customer(session, seed.acme + 100)
     assert [t.id for t in open_] == [sooner.id, same_time.id, later.id]
     assert none == ()
+
+
+async def test_agents_taking_the_same_task_at_once_one_wins(database: Database, seed: Seed) -> None:
+    task = await new_task(database, seed, assigned_to_id=None, queue="support-pl")
+
+    async def take(user_id: int) -> TaskView | TaskClosed:
+        try:
+            async with database.sessions() as session, session.begin():
+                return await complete_task(session, task.id, user_id=user_id, at=NOW)
+        except TaskClosed as closed:
+            return closed
+
+    outcomes = await asyncio.gather(*(take(u) for u in [seed.anna, seed.olena] * 3))
+    won = [o for o in outcomes if isinstance(o, TaskView)]
+    lost = [o for o in outcomes if isinstance(o, TaskClosed)]
+    assert (len(won), len(lost)) == (1, 5)
+    assert {closed.status for closed in lost} == {"done"}
+    async with database.sessions() as session:
+        assert await open_tasks_for_customer(session, seed.zaneta) == ()
+        row = await session.get_one(Task, task.id)
+    assert (row.status, row.assigned_to_id) == ("done", won[0].assigned_to_id)
