@@ -52,6 +52,32 @@ def test_queue_timeout_is_not_an_abandon_and_the_abandon_keeps_wait_and_position
         assert call.transfers == 0
 
 
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        ("LEAVEEMPTY", "left_empty"),
+        ("LEAVEUNAVAIL", "left_empty"),
+        ("TIMEOUT", "timeout"),
+    ],
+)
+def test_how_the_queue_let_the_caller_go(status: str, outcome: str) -> None:
+    """The recorded timeout, as if the queue had emptied (leavewhenempty)."""
+    events = []
+    for event in recorded("recorded_timeout_and_abandon.txt"):
+        channel = getattr(event, "channel", None)
+        if channel is not None and channel.variables.get("QUEUESTATUS"):
+            variables = dict(channel.variables, QUEUESTATUS=status)
+            event = dataclasses.replace(
+                event,
+                channel=dataclasses.replace(channel, variables=variables),  # type: ignore[call-arg]
+            )
+        events.append(event)
+    calls = by_caller(replay(events))
+    assert calls["+48221000001"].outcome == outcome
+    assert calls["+48221000001"].steps[-2].detail == {"status": status}
+    assert calls["+48221000002"].outcome == "abandoned"  # the caller who hung up
+
+
 def test_busy_and_declining_phones_then_another_agent_answers() -> None:
     calls = by_caller(replay(recorded("recorded_refused_then_answered.txt")))
     busy, declined = calls["+48221000003"], calls["+48221000004"]
