@@ -12,7 +12,7 @@ from playwright.async_api import Browser, expect
 
 from contact_center.bus import NodeStatus
 from contact_center.web.keys import MESSAGING
-from tests.browser.site import Site, open_desk, open_page
+from tests.browser.site import Site, log_in, open_desk, open_page
 from tests.browser.test_push import publish, ringing
 
 NBSP, NNBSP = "\u00a0", "\u202f"
@@ -82,4 +82,24 @@ async def test_the_login_page_speaks_the_browsers_language(
     context, page = await open_page(browser, locale=locale)
     await page.goto(site.url("/login"))
     await expect(page.locator("form.login button[type=submit]")).to_have_text(button)
+    await context.close()
+
+
+@pytest.mark.parametrize(
+    ("username", "heading", "add", "nav"),
+    [
+        ("mzielinska", "Reguły kierowania", "Dodaj regułę", "Godziny pracy"),
+        ("tboiko", "Правила маршрутизації", "Додати правило", "Години роботи"),
+        ("admin", "Routing rules", "Add a rule", "Opening hours"),
+    ],
+)
+async def test_the_routing_pages_speak_the_supervisors_language(
+    site: Site, browser: Browser, username: str, heading: str, add: str, nav: str
+) -> None:
+    context, page = await open_page(browser)
+    await log_in(page, site, username, "/routing/rules")
+    await expect(page.locator("h1")).to_have_text(heading)
+    await expect(page.locator("a.button")).to_have_text(add)
+    await page.locator("nav.subnav a", has_text=nav).click()
+    await expect(page.locator("form.queue-form").first).to_be_visible()
     await context.close()

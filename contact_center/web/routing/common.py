@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.i18n import N_
 from contact_center.routing.rulebook import RulebookDocument, dump_rule
 from contact_center.routing.rules import Rulebook, parse_rules
 from contact_center.routing.service import Router
@@ -17,7 +18,7 @@ from contact_center.web.auth import current_user
 from contact_center.web.keys import BRIDGE, DATABASE, MESSAGING, ROUTER, SETTINGS
 
 ROLES = ("supervisor", "admin")
-APPLIES = "Changes apply to new calls within 5 seconds."
+APPLIES = N_("Changes apply to new calls within 5 seconds.")
 
 Change = Callable[[RulebookDocument], RulebookDocument]
 """A change to the rulebook: the current document in, the new one out (or a RuleError)."""
