@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import delete
 
-from contact_center.accounts import Identity
+from contact_center.accounts import Identity, create_user
 from contact_center.bus import AgentCall, BusMessage, LiveState, MemoryLiveState
 from contact_center.bus.redis import AGENT_CALL, RedisLiveState
-from contact_center.web.keys import MESSAGING, PUSH_HUB
+from contact_center.storage.models import UserSession
+from contact_center.web.keys import DATABASE, MESSAGING, PASSWORDS, PUSH_HUB
 from contact_center.web.push.hub import PushClient, PushHub
-from tests.web.auth_helpers import Client, app_client, log_in_as, origin
+from tests.web.auth_helpers import PASSWORD, Client, app_client, log_in, log_in_as, origin
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
 
@@ -252,3 +256,60 @@ async def test_a_socket_too_slow_to_read_is_closed(client: Client) -> None:
         await asyncio.sleep(0.05)
     assert hub.clients() == []
     await client.app[MESSAGING].notifier.session_ended(0)  # the process goes on
+
+
+async def test_a_socket_whose_session_ended_elsewhere_is_closed(client: Client) -> None:
+    """A session ended behind the web process's back (`user passwd` in another process,
+    an expiry) is noticed at the next recheck, and the page is told not to reconnect."""
+    await log_in_as(client, "anna")
+    assert client.app is not None
+    client.app[PUSH_HUB].session_recheck = 0.2
+    socket = await client.ws_connect("/push", headers=origin(client))
+    await socket.receive_str(timeout=5)
+    await socket.receive_str(timeout=5)
+    async with client.app[DATABASE].sessions() as session, session.begin():
+        await session.execute(delete(UserSession))
+    closed = await socket.receive(timeout=5)
+    assert closed.type == aiohttp.WSMsgType.CLOSE
+    assert closed.data == 1008
+
+
+@pytest.mark.redis
+async def test_split_mode_a_message_reaches_the_socket_on_another_web_process(
+    tmp_path: Path,
+) -> None:
+    """Two web processes on one Redis: the call published through one reaches the agent's
+    socket on the other, and the current call is read from Redis on connect."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path}/cc.sqlite3"
+    interface = f"PJSIP/agent-test-{uuid.uuid4().hex[:8]}"
+    first = await app_client(database_url, redis_url=REDIS_URL)
+    second = await app_client(database_url, redis_url=REDIS_URL)
+    try:
+        assert first.app is not None
+        assert second.app is not None
+        await create_user(
+            second.app[DATABASE].sessions,
+            second.app[PASSWORDS],
+            username="anna",
+            password=PASSWORD,
+            role="agent",
+            display_name="Anna",
+            interface=interface,
+        )
+        assert (await log_in(second, "anna")).status == 303
+        notifier = first.app[MESSAGING].notifier
+        await notifier.agent_call(call(interface, "9.1"))
+        socket = await second.ws_connect("/push", headers=origin(second))
+        await socket.receive_str(timeout=5)
+        on_connect = await socket.receive_str(timeout=5)
+        assert 'data-linkedid="9.1"' in on_connect  # kept in Redis by the first process
+        await notifier.agent_call(call(interface, "9.1", "connected"))
+        pushed = await socket.receive_str(timeout=5)
+        assert 'data-state="connected"' in pushed
+        await notifier.agent_call(call(interface, "9.1", "ended"))
+        assert 'data-state="ended"' in await socket.receive_str(timeout=5)
+        assert await second.app[MESSAGING].live.agent_call(interface) is None
+        await socket.close()
+    finally:
+        await first.close()
+        await second.close()
