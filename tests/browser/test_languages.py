@@ -86,20 +86,22 @@ async def test_the_login_page_speaks_the_browsers_language(
 
 
 @pytest.mark.parametrize(
-    ("username", "heading", "add", "nav"),
+    ("username", "heading", "add", "nav", "queue"),
     [
-        ("mzielinska", "Reguły kierowania", "Dodaj regułę", "Godziny pracy"),
-        ("tboiko", "Правила маршрутизації", "Додати правило", "Години роботи"),
-        ("admin", "Routing rules", "Add a rule", "Opening hours"),
+        ("mzielinska", "Reguły kierowania", "Dodaj regułę", "Godziny pracy", "kolejka "),
+        ("tboiko", "Правила маршрутизації", "Додати правило", "Години роботи", "черга "),
+        ("admin", "Routing rules", "Add a rule", "Opening hours", "queue "),
     ],
 )
 async def test_the_routing_pages_speak_the_supervisors_language(
-    site: Site, browser: Browser, username: str, heading: str, add: str, nav: str
+    site: Site, browser: Browser, username: str, heading: str, add: str, nav: str, queue: str
 ) -> None:
     context, page = await open_page(browser)
     await log_in(page, site, username, "/routing/rules")
     await expect(page.locator("h1")).to_have_text(heading)
     await expect(page.locator("a.button")).to_have_text(add)
+    rule = await page.locator("td.rule-text").last.inner_text()  # the catch-all rule
+    assert f"→ {queue}" in rule, rule
     await page.locator("nav.subnav a", has_text=nav).click()
     await expect(page.locator("form.queue-form").first).to_be_visible()
     await context.close()

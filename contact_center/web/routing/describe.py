@@ -1,88 +1,114 @@
-"""Rules and queue settings in plain words, for the routing pages. Pure code."""
+"""Rules and queue settings in plain words, for the routing pages. Pure code.
+
+Every function takes the reader's `gettext` (English when none is given): the words are in
+the translation catalogs, the rule vocabulary (queue names, tiers, tags) stays as written."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from contact_center.routing.rules import Actions, Conditions, Overflow
 
-CALLER_WORDS = {"known": "a known customer", "unknown": "unknown", "withheld": "withheld"}
-AGENT_WORDS = {"account_manager": "key-account manager", "last_agent": "last agent"}
+Gettext = Callable[[str], str]
 
 
-def _either(items: Sequence[str]) -> str:
-    return " or ".join(items)
+def english(text: str) -> str:
+    return text
+
+
+def _either(items: Sequence[str], _: Gettext) -> str:
+    return (" " + _("or") + " ").join(items)
 
 
 def _yes_no(value: bool, yes: str, no: str) -> str:
     return yes if value else no
 
 
-def describe_conditions(when: Conditions) -> str:
+def describe_conditions(when: Conditions, _: Gettext = english) -> str:
     """E.g. "tier is vip and has a key-account manager"; "every call" when empty."""
+    caller_words = {
+        "known": _("a known customer"),
+        "unknown": _("unknown"),
+        "withheld": _("withheld"),
+    }
     parts: list[str] = []
     if when.caller:
-        parts.append("caller is " + _either([CALLER_WORDS.get(c, c) for c in when.caller]))
+        callers = _either([caller_words.get(c, c) for c in when.caller], _)
+        parts.append(_("caller is %(callers)s") % {"callers": callers})
     if when.tier:
-        parts.append("tier is " + _either(when.tier))
+        parts.append(_("tier is %(tiers)s") % {"tiers": _either(when.tier, _)})
     if when.language:
-        parts.append("language is " + _either(when.language))
+        parts.append(_("language is %(languages)s") % {"languages": _either(when.language, _)})
     if when.tags_any:
-        parts.append("tagged " + _either(when.tags_any))
+        parts.append(_("tagged %(tags)s") % {"tags": _either(when.tags_any, _)})
     if when.open_case is not None:
-        parts.append(_yes_no(when.open_case, "has an open case", "has no open case"))
+        parts.append(_yes_no(when.open_case, _("has an open case"), _("has no open case")))
     if when.overdue is not None:
-        parts.append(_yes_no(when.overdue, "has an overdue balance", "has no overdue balance"))
+        parts.append(
+            _yes_no(when.overdue, _("has an overdue balance"), _("has no overdue balance"))
+        )
     if when.account_manager is not None:
         parts.append(
             _yes_no(
                 when.account_manager,
-                "has a key-account manager",
-                "has no key-account manager",
+                _("has a key-account manager"),
+                _("has no key-account manager"),
             )
         )
     if when.dialed:
-        parts.append("dialed " + _either(when.dialed))
+        parts.append(_("dialed %(numbers)s") % {"numbers": _either(when.dialed, _)})
     if when.time is not None:
         window = when.time.dump()
-        parts.append(f"on {', '.join(window['days'])} from {window['from']} to {window['to']}")
-    return " and ".join(parts) or "every call"
+        parts.append(
+            _("on %(days)s from %(start)s to %(end)s")
+            % {"days": ", ".join(window["days"]), "start": window["from"], "end": window["to"]}
+        )
+    return (" " + _("and") + " ").join(parts) or _("every call")
 
 
-def describe_overflow(overflow: Overflow) -> str:
+def describe_overflow(overflow: Overflow, _: Gettext = english) -> str:
     limits = []
     if overflow.waiting is not None:
-        limits.append(f"{overflow.waiting} waiting")
+        limits.append(_("%(count)s waiting") % {"count": overflow.waiting})
     if overflow.longest_wait is not None:
-        limits.append(f"the longest wait reaches {overflow.longest_wait} s")
-    return f"overflow to {overflow.queue} when {' or '.join(limits)}"
+        limits.append(
+            _("the longest wait reaches %(seconds)s s") % {"seconds": overflow.longest_wait}
+        )
+    return _("overflow to %(queue)s when %(limits)s") % {
+        "queue": overflow.queue,
+        "limits": _either(limits, _),
+    }
 
 
-def describe_actions(then: Actions) -> str:
+def describe_actions(then: Actions, _: Gettext = english) -> str:
     """E.g. "queue vip, priority 10, ring key-account manager first for 15 s"."""
-    parts = [f"queue {then.queue}"]
+    parts = [_("queue %(queue)s") % {"queue": then.queue}]
     if then.priority:
-        parts.append(f"priority {then.priority}")
+        parts.append(_("priority %(priority)s") % {"priority": then.priority})
     if then.preferred_agent is not None:
-        who = AGENT_WORDS.get(then.preferred_agent, then.preferred_agent)
+        agent_words = {"account_manager": _("key-account manager"), "last_agent": _("last agent")}
+        who = agent_words.get(then.preferred_agent, then.preferred_agent)
         if then.preferred_agent == "last_agent":
-            who += f" (of the last {then.last_agent_days} days)"
-        parts.append(f"ring {who} first for {then.preferred_seconds} s")
+            who += " " + _("(of the last %(days)s days)") % {"days": then.last_agent_days}
+        parts.append(
+            _("ring %(who)s first for %(seconds)s s")
+            % {"who": who, "seconds": then.preferred_seconds}
+        )
     if then.language == "customer":
-        parts.append("in the customer's language")
+        parts.append(_("in the customer's language"))
     elif then.language is not None:
-        parts.append(f"language {then.language}")
+        parts.append(_("language %(language)s") % {"language": then.language})
     if then.overflow is not None:
-        parts.append(describe_overflow(then.overflow))
+        parts.append(describe_overflow(then.overflow, _))
     if then.reason:
-        parts.append(f"reason “{then.reason}”")
+        parts.append(_("reason “%(reason)s”") % {"reason": then.reason})
     return ", ".join(parts)
 
 
-def describe_hours(hours: dict[str, object]) -> str:
+def describe_hours(hours: dict[str, object], _: Gettext = english) -> str:
     """A queue's weekly hours as stored, e.g. "mon 09:00-17:00; tue ..."; "always open"."""
     if not hours:
-        return "always open"
+        return _("always open")
     return "; ".join(f"{day} {spans_text(spans)}" for day, spans in hours.items())
 
 

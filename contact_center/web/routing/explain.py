@@ -16,9 +16,11 @@ from contact_center.routing.rules import (
     matches,
 )
 from contact_center.web.routing.describe import (
+    Gettext,
     describe_actions,
     describe_conditions,
     describe_overflow,
+    english,
 )
 
 
@@ -52,7 +54,9 @@ def _ranked(facts: CallFacts, decision: RouteDecision) -> tuple[CallerRecord, ..
     return tuple(by_id[i] for i in decision.candidates if i in by_id)
 
 
-def _trials(book: Rulebook, facts: CallFacts, record: CallerRecord | None) -> list[Trial]:
+def _trials(
+    book: Rulebook, facts: CallFacts, record: CallerRecord | None, _: Gettext
+) -> list[Trial]:
     trials = []
     for rule in book.rules:
         if not rule.enabled:
@@ -62,7 +66,7 @@ def _trials(book: Rulebook, facts: CallFacts, record: CallerRecord | None) -> li
         else:
             outcome = "did not match"
         trials.append(
-            Trial(rule, outcome, describe_conditions(rule.when), describe_actions(rule.then))
+            Trial(rule, outcome, describe_conditions(rule.when, _), describe_actions(rule.then, _))
         )
         if outcome == "matched":
             break
@@ -79,21 +83,31 @@ def _preferred_name(decision: RouteDecision, record: CallerRecord | None) -> str
     return None
 
 
-def _overflow(matched: Rule | None, facts: CallFacts, decision: RouteDecision) -> str | None:
+def _overflow(
+    matched: Rule | None, facts: CallFacts, decision: RouteDecision, _: Gettext
+) -> str | None:
     if matched is None or matched.then.overflow is None:
         return None
     queue = matched.then.queue
     load = facts.load.get(queue, QueueLoad())
-    now = f"now {load.waiting} waiting in {queue}, longest {int(load.longest_wait)} s"
+    now = _("now %(waiting)s waiting in %(queue)s, longest %(seconds)s s") % {
+        "waiting": load.waiting,
+        "queue": queue,
+        "seconds": int(load.longest_wait),
+    }
+    words = {"rule": describe_overflow(matched.then.overflow, _), "now": now}
     if decision.queue == matched.then.overflow.queue != queue:
-        return f"Overflowed: {describe_overflow(matched.then.overflow)} ({now})."
-    return f"No overflow: {describe_overflow(matched.then.overflow)} ({now})."
+        return _("Overflowed: %(rule)s (%(now)s).") % words
+    return _("No overflow: %(rule)s (%(now)s).") % words
 
 
-def explain(book: Rulebook, facts: CallFacts, decision: RouteDecision) -> Explanation:
+def explain(
+    book: Rulebook, facts: CallFacts, decision: RouteDecision, _: Gettext = english
+) -> Explanation:
+    """`_` is the reader's gettext: the sentences are in their language."""
     customers = _ranked(facts, decision)
     record = customers[0] if customers else None
-    trials = _trials(book, facts, record)
+    trials = _trials(book, facts, record, _)
     matched = trials[-1].rule if trials and trials[-1].outcome == "matched" else None
     return Explanation(
         decision=decision,
@@ -103,5 +117,5 @@ def explain(book: Rulebook, facts: CallFacts, decision: RouteDecision) -> Explan
         trials=tuple(trials),
         matched=matched,
         preferred_name=_preferred_name(decision, record),
-        overflow=_overflow(matched, facts, decision),
+        overflow=_overflow(matched, facts, decision, _),
     )

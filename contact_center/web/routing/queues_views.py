@@ -17,6 +17,7 @@ from contact_center.routing.schedule import DAYS
 from contact_center.storage.models import Queue
 from contact_center.web.auth import require_role
 from contact_center.web.auth.roles import refusal
+from contact_center.web.i18n import translator
 from contact_center.web.keys import DATABASE, SETTINGS
 from contact_center.web.routing.common import (
     APPLIES,
@@ -51,7 +52,7 @@ async def _render(
                 "title": titles.get(name, name),
                 "form": typed if mine else form,
                 "error": error if mine else "",
-                "summary": describe_hours(dict(settings.hours)),
+                "summary": describe_hours(dict(settings.hours), translator(request).gettext),
             }
         )
     context: dict[str, Any] = {

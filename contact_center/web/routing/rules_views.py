@@ -16,6 +16,7 @@ from contact_center.routing.rules import Rule
 from contact_center.routing.store import default_document, save_document
 from contact_center.web.auth import current_user, require_role
 from contact_center.web.auth.roles import refusal
+from contact_center.web.i18n import translator
 from contact_center.web.keys import DATABASE, ROUTER
 from contact_center.web.routing.common import (
     APPLIES,
@@ -26,7 +27,12 @@ from contact_center.web.routing.common import (
     replace_rulebook,
     see_other,
 )
-from contact_center.web.routing.describe import describe_actions, describe_conditions
+from contact_center.web.routing.describe import (
+    Gettext,
+    describe_actions,
+    describe_conditions,
+    english,
+)
 
 routes = web.RouteTableDef()
 
@@ -37,12 +43,12 @@ def rule_url(name: str, action: str) -> str:
     return f"{LIST}/{quote(name, safe='')}/{action}"
 
 
-def rule_rows(rules: tuple[Rule, ...]) -> list[dict[str, Any]]:
+def rule_rows(rules: tuple[Rule, ...], _: Gettext = english) -> list[dict[str, Any]]:
     return [
         {
             "rule": rule,
-            "when": describe_conditions(rule.when),
-            "then": describe_actions(rule.then),
+            "when": describe_conditions(rule.when, _),
+            "then": describe_actions(rule.then, _),
             "edit": rule_url(rule.name, "edit"),
             "move": rule_url(rule.name, "move"),
             "toggle": rule_url(rule.name, "toggle"),
@@ -59,7 +65,7 @@ async def rules_list(request: web.Request) -> dict[str, Any]:
     async with request.app[DATABASE].sessions() as session:
         document, is_default = await current_document(session)
     return {
-        "rows": rule_rows(document.rules),
+        "rows": rule_rows(document.rules, translator(request).gettext),
         "is_default": is_default,
         "applies": APPLIES,
         "saved": request.query.get("saved", ""),

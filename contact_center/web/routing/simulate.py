@@ -16,6 +16,7 @@ from contact_center.errors import RuleError
 from contact_center.routing.rulebook import load_yaml
 from contact_center.routing.rules import Rulebook, decide
 from contact_center.web.auth import require_role
+from contact_center.web.i18n import translator
 from contact_center.web.keys import ROUTER
 from contact_center.web.routing.common import ROLES, build
 from contact_center.web.routing.explain import explain
@@ -67,6 +68,6 @@ async def simulate(request: web.Request) -> web.StreamResponse:
         context["error"] = str(err)
         return aiohttp_jinja2.render_template("routing/simulate.html", request, context, status=400)
     facts = await router.facts(book, typed["number"], dialed=typed["dialed"], now=now)
-    context["result"] = explain(book, facts, decide(book, facts))
+    context["result"] = explain(book, facts, decide(book, facts), translator(request).gettext)
     context["used_draft"] = bool(typed["draft"])
     return aiohttp_jinja2.render_template("routing/simulate.html", request, context)
