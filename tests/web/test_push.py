@@ -13,12 +13,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from contact_center.accounts import Identity, create_user
 from contact_center.bus import AgentCall, BusMessage, LiveState, MemoryLiveState
 from contact_center.bus.redis import AGENT_CALL, RedisLiveState
-from contact_center.storage.models import UserSession
+from contact_center.storage.models import User, UserSession
 from contact_center.web.keys import DATABASE, MESSAGING, PASSWORDS, PUSH_HUB
 from contact_center.web.push.hub import PushClient, PushHub
 from tests.web.auth_helpers import PASSWORD, Client, app_client, log_in, log_in_as, origin
@@ -313,3 +313,27 @@ async def test_split_mode_a_message_reaches_the_socket_on_another_web_process(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_socket_is_renewed_when_the_users_phone_changes(client: Client) -> None:
+    """An admin gives the agent another phone: at the next recheck the socket closes with
+    1012, so the page reconnects and gets the new phone's calls."""
+    await log_in_as(client, "anna")
+    assert client.app is not None
+    client.app[PUSH_HUB].session_recheck = 0.2
+    socket = await client.ws_connect("/push", headers=origin(client))
+    await socket.receive_str(timeout=5)
+    await socket.receive_str(timeout=5)
+    async with client.app[DATABASE].sessions() as session, session.begin():
+        await session.execute(
+            update(User).where(User.username == "anna").values(interface="PJSIP/agent-1006")
+        )
+    closed = await socket.receive(timeout=5)
+    assert closed.type == aiohttp.WSMsgType.CLOSE
+    assert closed.data == 1012
+    again = await client.ws_connect("/push", headers=origin(client))
+    await again.receive_str(timeout=5)
+    await again.receive_str(timeout=5)
+    (renewed,) = client.app[PUSH_HUB].clients()
+    assert renewed.identity.interface == "PJSIP/agent-1006"
+    await again.close()

@@ -4,8 +4,9 @@ The upgrade is refused without a valid session (401) and from another site's pag
 browser's Origin must be this host). Once open, the socket gets the user's current call
 from the live state (so a page that reconnects shows it again), then every message the hub
 queues for it, as HTML fragments. It is closed when the session ends (checked again every
-`PushHub.session_recheck` seconds, and at once on logout), when the client falls too far behind,
-and when the server stops (code 1012: the page reconnects)."""
+`PushHub.session_recheck` seconds, and at once on logout: 1008, the page stays closed), when
+the user's role, language or phone changed (1012: the page reconnects as the user is now),
+when the client falls too far behind (1013), and when the server stops (1012)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,14 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import WSCloseCode, web
 
-from contact_center.accounts import resume_session
+from contact_center.accounts import Identity, resume_session
 from contact_center.bus import AgentCall
 from contact_center.errors import BusUnavailable
 from contact_center.web.auth import COOKIE, maybe_user
 from contact_center.web.auth.middleware import session_policy
 from contact_center.web.keys import DATABASE, MESSAGING, PUSH_HUB, SETTINGS
 from contact_center.web.push import render
-from contact_center.web.push.hub import POLICY_VIOLATION, PushClient
+from contact_center.web.push.hub import POLICY_VIOLATION, SERVICE_RESTART, PushClient
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,14 @@ async def _watch_session(request: web.Request, client: PushClient) -> None:
         if identity is None or identity.session_id != client.identity.session_id:
             client.stop(POLICY_VIOLATION, "session ended")
             return
+        if _account(identity) != _account(client.identity):
+            client.stop(SERVICE_RESTART, "account changed")  # the page reconnects as it is now
+            return
+
+
+def _account(identity: Identity) -> tuple[str, str, str | None]:
+    """What decides which messages a socket gets, and in which language."""
+    return identity.role, identity.language, identity.interface
 
 
 async def _close(request: web.Request, socket: web.WebSocketResponse, client: PushClient) -> None:
