@@ -92,18 +92,24 @@ class _Protocol(AMIProtocol):  # type: ignore[misc]
     def data_received(self, data: bytes) -> None:
         # panoramisk 1.4 decodes every read on its own with errors='ignore' (a character
         # split across reads is lost) and splits frames only on CRLFCRLF with no size bound.
+        self._link.last_read = time.monotonic()
         for frame in self.decoder.feed(data):
             self.handle_message(frame)
         if self.decoder.banner is not None:
             self._link.banner_seen(self.decoder.banner)
 
     def handle_message(self, frame: Frame) -> None:
-        action_id = field(frame, "ActionID")
-        action = self.responses.get(action_id) if action_id else None
+        # With no action in flight no frame can answer one: skip the (case-insensitive)
+        # ActionID lookup, which walks the whole frame when the key is absent, as it is
+        # from every event.
+        action = None
+        if self.responses:
+            action_id = field(frame, "ActionID")
+            action = self.responses.get(action_id) if action_id else None
         if action is not None:
             if action.add_message(frame):
                 self.responses.pop(action_id, None)
-        elif field(frame, "Event"):
+        elif "Event" in frame or field(frame, "Event"):
             self.factory.dispatch(frame)
         # A response nobody waits for any more (it came after the timeout) is dropped.
 
@@ -155,6 +161,8 @@ class _Link(Manager):  # type: ignore[misc]
         self.banner: asyncio.Future[str] = loop.create_future()
         self.lost: asyncio.Future[None] = loop.create_future()
         self.reading_paused = False
+        self.last_read = 0.0
+        """``time.monotonic()`` of the last read from the socket."""
 
     async def open(self) -> None:
         """Connect and wait for the ``Asterisk Call Manager/`` banner."""
@@ -270,6 +278,7 @@ class AmiClient:
         self._running = False
         self._outbox: deque[AmiEvent] = deque()
         self._outbox_ready = asyncio.Event()
+        self._piling = False  # a burst paused reading and has not drained yet
         self._last_error: AmiError | None = None
 
     @property
@@ -393,9 +402,14 @@ class AmiClient:
                 return "closing"
             if link.reading_paused:
                 continue  # we are not reading: a missing Pong would prove nothing
+            sent = time.monotonic()
             try:
                 await link.request({"Action": "Ping"}, as_list=False, limit=self._timeout)
             except AmiTimeout:
+                if link.reading_paused or link.last_read > sent:
+                    # Busy, not dead: Asterisk is talking, and the Pong waits behind events
+                    # we have not read yet (a burst while the consumer is slow).
+                    continue
                 return f"no answer to Ping in {self._timeout:g} s"
             except AmiUnavailable:
                 return "the connection was closed"
@@ -418,9 +432,15 @@ class AmiClient:
     def _enqueue(self, event: AmiEvent) -> None:
         self._outbox.append(event)
         self._outbox_ready.set()
-        if len(self._outbox) >= _HIGH_WATER and self._link is not None:
-            _log.warning("AMI events pile up (%s waiting): pausing the link", len(self._outbox))
-            self._link.pause_reading(True)
+        link = self._link
+        if len(self._outbox) >= _HIGH_WATER and link is not None and not link.reading_paused:
+            if not self._piling:  # once a burst, not at every pause in it
+                self._piling = True
+                _log.warning(
+                    "AMI events pile up (%s waiting): reading paused until the consumer catches up",
+                    len(self._outbox),
+                )
+            link.pause_reading(True)
 
     async def _pump(self) -> None:
         while True:
@@ -428,6 +448,9 @@ class AmiClient:
                 self._outbox_ready.clear()
                 await self._outbox_ready.wait()
             await self._events.put(self._outbox.popleft())
+            if self._piling and not self._outbox:
+                self._piling = False
+                _log.info("AMI events caught up")
             link = self._link
             if link is not None and link.reading_paused and len(self._outbox) <= _LOW_WATER:
                 link.pause_reading(False)

@@ -9,6 +9,7 @@ queue member) is dropped with a debug line; an event we do not know is dropped s
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -266,16 +267,32 @@ class QueueMemberStatus(_QueueMemberEvent):
 
 
 class _Fields:
-    """Case-insensitive read access to one frame."""
+    """Case-insensitive read access to one frame.
 
-    __slots__ = ("_values", "event")
+    The keys are lowered once, in the same pass that picks out the channel-variable keys
+    (``ChanVariable``, ``DestChanVariable(NAME)``...), so nothing walks the frame twice.
+    """
+
+    __slots__ = ("_values", "event", "variable_keys")
 
     def __init__(self, fields: Mapping[str, str], event: str) -> None:
-        self._values = {key.lower(): value for key, value in fields.items()}
+        values: dict[str, str] = {}
+        variable_keys: list[tuple[str, str]] = []
+        for key, value in fields.items():
+            lowered = key.lower()
+            values[lowered] = value
+            if "chanvariable" in lowered:
+                variable_keys.append((key, lowered))
+        self._values = values
+        self.variable_keys = variable_keys
         self.event = event
 
     def text(self, name: str) -> str:
         return self._values.get(name.lower(), "")
+
+    def lowered(self, name: str) -> str:
+        """:meth:`text` for a name already in lower case."""
+        return self._values.get(name, "")
 
     def integer(self, name: str) -> int:
         value = self._values.get(name.lower(), "")
@@ -308,40 +325,74 @@ def _unescape_c(value: str) -> str:
     return _C_ESCAPE.sub(lambda m: _C_CONTROLS.get(m.group(1), m.group(1)), value)
 
 
-def _variables(fields: Mapping[str, str], prefix: str) -> Mapping[str, str]:
-    opening = f"{prefix}chanvariable(".lower()
-    plain = f"{prefix}chanvariable".lower()
+def _variables(fields: Mapping[str, str], f: _Fields, prefix: str) -> Mapping[str, str]:
+    if not f.variable_keys:
+        return _NO_VARIABLES
+    opening = f"{prefix}chanvariable("
+    plain = f"{prefix}chanvariable"
     found: dict[str, str] = {}
-    for key, value in fields.items():
-        lowered = key.lower()
+    for key, lowered in f.variable_keys:
         if lowered.startswith(opening) and lowered.endswith(")"):
             name = key[len(opening) : -1]
             if name:
-                found[name] = _unescape_c(value)
+                found[name] = _unescape_c(fields[key])
         elif lowered == plain:
-            for line in value.split("\n"):
+            for line in fields[key].split("\n"):
                 name, sep, var_value = line.partition("=")
                 if sep and name:
                     found[name] = _unescape_c(var_value)
     return MappingProxyType(found) if found else _NO_VARIABLES
 
 
+_CHANNEL_FIELDS = (
+    "Uniqueid",
+    "Channel",
+    "Linkedid",
+    "ChannelStateDesc",
+    "CallerIDNum",
+    "CallerIDName",
+    "ConnectedLineNum",
+    "ConnectedLineName",
+    "Context",
+    "Exten",
+)
+
+
+@functools.cache
+def _channel_keys(prefix: str) -> tuple[str, ...]:
+    """The lowered keys of a channel's fields under ``prefix`` ('', 'Dest', 'Transferee'...)."""
+    return tuple(f"{prefix}{name}".lower() for name in _CHANNEL_FIELDS)
+
+
 def _channel(fields: Mapping[str, str], f: _Fields, prefix: str = "") -> ChannelSnapshot | None:
-    uniqueid = f.text(f"{prefix}Uniqueid")
+    (
+        uniqueid_key,
+        name_key,
+        linkedid_key,
+        state_key,
+        num_key,
+        caller_key,
+        connected_num_key,
+        connected_key,
+        context_key,
+        exten_key,
+    ) = _channel_keys(prefix)
+    text = f.lowered
+    uniqueid = text(uniqueid_key)
     if not uniqueid:
         return None
     return ChannelSnapshot(
-        name=f.text(f"{prefix}Channel"),
+        name=text(name_key),
         uniqueid=uniqueid,
-        linkedid=f.text(f"{prefix}Linkedid"),
-        state=f.text(f"{prefix}ChannelStateDesc"),
-        caller_num=f.text(f"{prefix}CallerIDNum"),
-        caller_name=f.text(f"{prefix}CallerIDName"),
-        connected_num=f.text(f"{prefix}ConnectedLineNum"),
-        connected_name=f.text(f"{prefix}ConnectedLineName"),
-        context=f.text(f"{prefix}Context"),
-        exten=f.text(f"{prefix}Exten"),
-        variables=_variables(fields, prefix),
+        linkedid=text(linkedid_key),
+        state=text(state_key),
+        caller_num=text(num_key),
+        caller_name=text(caller_key),
+        connected_num=text(connected_num_key),
+        connected_name=text(connected_key),
+        context=text(context_key),
+        exten=text(exten_key),
+        variables=_variables(fields, f, prefix.lower()),
     )
 
 
@@ -570,12 +621,13 @@ EVENT_NAMES = frozenset(_PARSERS)
 
 def parse_event(fields: Mapping[str, str]) -> AmiEvent | None:
     """The typed event for one AMI frame, or None for an unknown or unusable one."""
-    f = _Fields(fields, "")
-    name = f.text("Event")
+    name = fields.get("Event")
+    if name is None:
+        name = next((v for k, v in fields.items() if k.lower() == "event"), "")
     parser = _PARSERS.get(name.lower())
     if parser is None:
-        return None
-    f.event = name
+        return None  # most of what Asterisk says: no frame walk for it
+    f = _Fields(fields, name)
     try:
         return parser(fields, f, f.timestamp())
     except _Missing as missing:

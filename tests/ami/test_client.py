@@ -318,6 +318,26 @@ async def test_a_dead_but_open_link_is_dropped_by_ping(
     assert len(unavailable_warnings(caplog)) == 1
 
 
+async def test_a_link_that_keeps_talking_is_busy_not_dead(fake_ami: FakeAmi) -> None:
+    """Under a burst the Pong waits behind unread events: no answer in time is no proof
+    of a dead link while bytes keep coming (the ingest benchmark's replay showed it)."""
+    async with running(fake_ami, action_timeout=0.3, ping_interval=0.1) as (_, events):
+        await next_of(events, ev.FullyBooted)
+        fake_ami.sessions[0].muted = True  # answers nothing, but events still flow
+        for i in range(30):  # 1.5 s: five Ping timeouts' worth
+            await fake_ami.event(newstate(f"{i}.0", f"Caller {i}"))
+            await asyncio.sleep(0.05)
+        got = [events.get_nowait() for _ in range(events.qsize())]
+        assert not any(isinstance(event, AmiDisconnected) for event in got)
+        assert [e.channel.uniqueid for e in got if isinstance(e, ev.Newstate)] == [
+            f"{i}.0" for i in range(30)
+        ]
+        assert fake_ami.connections == 1
+        # once it falls silent too, it is dead
+        lost = await next_of(events, AmiDisconnected, within=2)
+        assert "Ping" in lost.reason
+
+
 async def test_not_connected_means_unavailable_at_once(fake_ami: FakeAmi) -> None:
     events: asyncio.Queue[AmiEvent] = asyncio.Queue(10)
     client = AmiClient(settings_for(fake_ami), events)
