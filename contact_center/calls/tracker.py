@@ -21,7 +21,7 @@ import datetime as dt
 import itertools
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -151,6 +151,8 @@ class _Call:
     transfers: int = 0
     transfer_keys: set[tuple[str, float | None]] | None = None
     hangup_by: str | None = None
+    gapped: bool = False
+    """The tracker may have missed some of this call's events (see `resync`)."""
     last_seen: float = 0.0
     steps: list[Step] = field(default_factory=list)
 
@@ -287,6 +289,42 @@ class CallTracker:
             closed.append(self._finish(call, at, seen_end=False))
         return closed
 
+    def resync(self, channels: Sequence[Mapping[str, str]], at: float) -> list[FinishedCall]:
+        """After the tracker could not see Asterisk for a while (AMI link down, bridge
+        restarted): ``channels`` is Asterisk's ``CoreShowChannels`` answer, now.
+
+        Calls gone from Asterisk are closed (:meth:`close_missing`). Every call still open
+        may have missed events, so it will be logged as incomplete; a caller channel that is
+        now bridged to an agent was answered meanwhile, and a caller channel the tracker does
+        not know started meanwhile (its start is taken from the channel's age)."""
+        closed = self.close_missing({c.get("Linkedid", "") for c in channels}, at)
+        by_bridge: dict[str, list[Mapping[str, str]]] = {}
+        for entry in channels:
+            if entry.get("BridgeId"):
+                by_bridge.setdefault(entry["BridgeId"], []).append(entry)
+        for entry in channels:
+            uniqueid, linkedid = entry.get("Uniqueid", ""), entry.get("Linkedid", "")
+            call = self._calls.get(linkedid)
+            if call is None and uniqueid == linkedid and linkedid not in self._finished:
+                started = at - _duration(entry.get("Duration", ""))
+                call = self._start(_snapshot(entry), started, False)
+            if call is None or uniqueid != call.uniqueid:
+                continue
+            if not call.gapped:
+                call.gapped = True
+                call.step(at, "gap", reason="events may be missing: the bridge looked again")
+            peers = [
+                peer
+                for peer in by_bridge.get(entry.get("BridgeId", ""), ())
+                if peer.get("Uniqueid") != uniqueid
+            ]
+            if peers and call.answered_at is None:
+                call.answered_at = at
+                call.answered_in_queue = call.queue is not None
+                call.agent_interface = interface_of(peers[0].get("Channel", ""))
+                call.step(at, "connected", call.queue, call.agent_interface, seen="on resync")
+        return closed
+
     # --- life and death ------------------------------------------------------------------------
 
     def _start(self, channel: ev.ChannelSnapshot, at: float, fresh: bool) -> _Call | None:
@@ -380,9 +418,34 @@ class CallTracker:
             hold_seconds=_seconds(hold),
             wrapup_seconds=wrapup,
             transfers=call.transfers,
-            complete=seen_end and call.seen_start,
+            complete=seen_end and call.seen_start and not call.gapped,
             caller_e164=normalize(call.caller_number, self._region),
         )
+
+
+def _duration(text: str) -> float:
+    """``CoreShowChannel``'s ``Duration`` (``HH:MM:SS``) in seconds; 0 if unreadable."""
+    try:
+        hours, minutes, seconds = (int(part) for part in text.split(":"))
+    except ValueError:
+        return 0.0
+    return float(hours * 3600 + minutes * 60 + seconds)
+
+
+def _snapshot(entry: Mapping[str, str]) -> ev.ChannelSnapshot:
+    """A channel from a ``CoreShowChannel`` entry."""
+    return ev.ChannelSnapshot(
+        name=entry.get("Channel", ""),
+        uniqueid=entry.get("Uniqueid", ""),
+        linkedid=entry.get("Linkedid", ""),
+        state=entry.get("ChannelStateDesc", ""),
+        caller_num=entry.get("CallerIDNum", ""),
+        caller_name=entry.get("CallerIDName", ""),
+        connected_num=entry.get("ConnectedLineNum", ""),
+        connected_name=entry.get("ConnectedLineName", ""),
+        context=entry.get("Context", ""),
+        exten=entry.get("Exten", ""),
+    )
 
 
 def _decision(call: _Call) -> dict[str, Any]:
@@ -537,7 +600,7 @@ def _on_dial_begin(
                 call.locals = {}
             call.locals[pair] = (interface_of(dest.name), dest.uniqueid)
         return
-    if call.in_queue:
+    if call.in_queue or (call.rings is not None and dest.uniqueid in call.rings):
         return  # the queue's own dial: AgentCalled tells it
     # the caller's own Dial: the preferred agent first, or where a transfer sent the call
     agent = interface_of(dest.name)

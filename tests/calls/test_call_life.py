@@ -293,6 +293,17 @@ def test_events_out_of_order_give_the_same_calls(fixture: str) -> None:
         assert all(a.at <= b.at for a, b in zip(call.steps, call.steps[1:], strict=False))
 
 
+def test_the_queue_join_reported_after_the_first_ring() -> None:
+    events = recorded("recorded_no_answer_then_answered.txt")
+    join = next(i for i, e in enumerate(events) if isinstance(e, ev.QueueCallerJoin))
+    dial = next(i for i, e in enumerate(events) if isinstance(e, ev.DialBegin))
+    late = events[:join] + events[join + 1 : dial + 1] + [events[join]] + events[dial + 1 :]
+    [expected] = replay(events)
+    [call] = replay(late)
+    assert _summary(call) == _summary(expected)
+    assert not [step for step in call.steps if step.detail.get("direct")]
+
+
 @pytest.mark.parametrize("fixture", FIXTURES)
 def test_every_event_twice_gives_the_same_calls_once(fixture: str) -> None:
     events = recorded(fixture)
