@@ -2,6 +2,13 @@
 
 One bridge per node. It follows calls with the call tracker, logs each finished call once,
 and keeps the node's status where every process can read it.
+
+Nothing is lost on the way: every event of a call in progress goes to the node's journal
+(contact_center/storage/journal.py) before anything else happens to it, and leaves it only
+once the call is in the database. A restarted bridge replays the journal; after every
+(re)connect it asks Asterisk which channels are still up and closes, marked incomplete, the
+calls that ended while it could not see them. The database keeps one row per
+(node, linkedid), so a call written again after a crash is still written once.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from contact_center.routing.agi_route import route_call
 from contact_center.routing.service import Router
 from contact_center.settings import Settings
 from contact_center.storage.interactions import save_call
+from contact_center.storage.journal import Journal, read_journal
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +55,9 @@ class Bridge:
         self._live = live
         self.events: asyncio.Queue[ev.AmiEvent] = asyncio.Queue(EVENT_BACKLOG)
         self.ami = AmiClient(settings, self.events)
-        self.tracker = CallTracker(settings.node)
+        self.tracker = CallTracker(settings.node, region=settings.default_region)
+        self.journal = Journal(settings.state_dir / "journal" / f"{settings.node}.journal")
+        self._pending: asyncio.Queue[FinishedCall] = asyncio.Queue()
         self.queues = QueueWatch()
         self.router = router = Router(sessions, settings, live)
         self.agi = AgiServer(
@@ -58,7 +68,8 @@ class Bridge:
         )
 
     async def start(self) -> None:
-        """Bind the FastAGI port: a port in use fails here, at start-up."""
+        """Replay the journal, then bind the FastAGI port: a port in use fails here."""
+        await self._recover()
         await self.agi.start()
         log.info(
             "bridge for node %s: FastAGI on %s:%s, AMI %s:%s",
@@ -69,33 +80,70 @@ class Bridge:
             self.settings.ami_port,
         )
 
+    async def _recover(self) -> None:
+        """The calls of the journal: finished ones go to the database, open ones are
+        followed again (or closed at the first connect if Asterisk no longer has them)."""
+        recovered = await asyncio.to_thread(read_journal, self.journal.path)
+        finished = 0
+        for event in recovered.events:
+            call = self.tracker.handle(event)
+            if call is not None:
+                self._pending.put_nowait(call)
+                finished += 1
+        if recovered.events:
+            log.warning(
+                "node %s: journal replayed, %d events of %d calls: %d finished, %d still open",
+                self.settings.node,
+                len(recovered.events),
+                recovered.calls,
+                finished,
+                self.tracker.active,
+            )
+        await asyncio.to_thread(self.journal.start, recovered.events)
+
     async def run(self) -> None:
-        """Run until cancelled: AMI link, event consumer, heartbeat. Call `start` first."""
+        """Run until cancelled: AMI link, event consumer, database writer, heartbeat, rulebook
+        refresh. Call `start` first."""
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self.ami.run(), name="ami")
                 tasks.create_task(self._consume(), name="events")
+                tasks.create_task(self._write(), name="writer")
                 tasks.create_task(self._heartbeat(), name="heartbeat")
                 tasks.create_task(self.router.keep_fresh(), name="rulebook")
         finally:
             await self.agi.close()
             await self.ami.close()
+            await asyncio.to_thread(self.journal.close)
 
     async def _consume(self) -> None:
+        tracker, journal, pending = self.tracker, self.journal, self._pending
         while True:
             event = await self.events.get()
             if isinstance(event, ev.AmiConnected):
                 await self._publish_status()
                 await self._resync_queues()
+                await self._resync_calls()
                 continue
             if isinstance(event, ev.AmiDisconnected):
                 await self._publish_status()
                 continue
             if self.queues.handle(event, time.time()):
                 await self._publish_queues()
-            finished = self.tracker.handle(event)
+            finished = tracker.handle(event)
+            channel = getattr(event, "channel", None)
+            if channel is not None and (finished is not None or tracker.is_open(channel.linkedid)):
+                journal.event(channel.linkedid, event)
             if finished is not None:
-                await self._log_call(finished)
+                pending.put_nowait(finished)
+
+    async def _write(self) -> None:
+        """Write finished calls in the order they finished; the journal keeps each until
+        its row is committed, so the queue in memory may grow while the database is down."""
+        while True:
+            call = await self._pending.get()
+            await self._log_call(call)
+            self.journal.committed(call.linkedid)
 
     async def _log_call(self, call: FinishedCall) -> None:
         """Write the call; while the database is down, keep trying (events wait in order)."""
@@ -127,6 +175,23 @@ class Bridge:
             call.agent_interface,
         )
         await self._notifier.interaction_logged(interaction_id, call)
+
+    async def _resync_calls(self) -> None:
+        """Asterisk's channels now: calls that ended while the link was down (or the bridge
+        was away) are closed, calls still up are marked as seen with a gap (see
+        `CallTracker.resync`)."""
+        try:
+            channels = await self.ami.action_list("CoreShowChannels")
+        except AmiError as err:
+            log.warning("cannot list the channels after connecting: %s", err)
+            return
+        for call in self.tracker.resync(channels, time.time()):
+            log.warning(
+                "linkedid=%s ended while the bridge could not see it: logged as incomplete",
+                call.linkedid,
+            )
+            self._pending.put_nowait(call)
+        await self._publish_status()
 
     async def _resync_queues(self) -> None:
         """Who waits where, asked of Asterisk after every (re)connect."""

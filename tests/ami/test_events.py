@@ -63,6 +63,24 @@ def test_chan_variables_in_both_spellings() -> None:
     assert newchannel.channel.variables == {"CC_CUSTOMER_ID": "99", "CC_NOTE": "a=b"}
 
 
+def test_chan_variables_come_unescaped() -> None:
+    """Asterisk C-escapes ChanVariable values (ast_escape_c); seen on Asterisk 22 with a
+    routing rule named ``... "x" ...``, which arrived as ``... \\"x\\" ...``."""
+    frame = {
+        "Event": "Newstate",
+        "Uniqueid": "1.1",
+        "Linkedid": "1.1",
+        "ChanVariable(CC_ROUTE_RULE)": 'Coll ^ 2, ${SHELL(id)} \\"x\\" (y); |z \\\\ \\n',
+        "ChanVariable": "CC_NOTE=it\\'s \\?\\t",
+    }
+    event = parse_event(frame)
+    assert isinstance(event, ev.Newstate)
+    assert event.channel.variables == {
+        "CC_ROUTE_RULE": 'Coll ^ 2, ${SHELL(id)} "x" (y); |z \\ \n',
+        "CC_NOTE": "it's ?\t",
+    }
+
+
 def test_dial_and_agent_events_carry_the_agent_channel_as_dest() -> None:
     frames = load("queue_call_pl.txt")
     (dial,) = by_event(frames, "DialBegin")
