@@ -111,13 +111,15 @@ async def database_url(db: str, folder: Path) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def replay_server(stream: Path, repeat: int) -> AsyncIterator[ReplayServer]:
+async def replay_server(stream: Path, repeat: int, avoid: set[int]) -> AsyncIterator[ReplayServer]:
+    """The server in its own process, off the CPUs in ``avoid`` when others are left."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bench.ingest.server",
         f"--stream={stream}",
         f"--repeat={repeat}",
+        f"--avoid-cpus={','.join(map(str, sorted(avoid)))}",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
@@ -218,7 +220,7 @@ async def ingest(options: Options, settings: Settings, template: Template) -> Me
     async with (
         open_database(settings) as database,
         open_messaging(settings) as messaging,
-        replay_server(options.stream, options.repeat) as server,
+        replay_server(options.stream, options.repeat, avoid=os.sched_getaffinity(0)) as server,
     ):
         settings = dataclasses.replace(settings, ami_port=server.port)
         await upgrade(database.engine)
@@ -303,8 +305,12 @@ async def main_async(options: Options) -> bool:
     out(environment_line())
     if options.pin:
         cpu = max(os.sched_getaffinity(0))
+        others = os.sched_getaffinity(0) - {cpu}
         os.sched_setaffinity(0, {cpu})
-        out(f"bridge pinned to CPU {cpu} (the replay server runs in its own process)")
+        out(
+            f"bridge pinned to CPU {cpu}; the replay server runs in its own process"
+            + (f" on CPU {', '.join(map(str, sorted(others)))}" if others else "")
+        )
     node = f"bench-{secrets.token_hex(3)}"
     with tempfile.TemporaryDirectory(prefix="cc-bench-ingest-") as folder:
         async with database_url(options.db, Path(folder)) as url:

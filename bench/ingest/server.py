@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -183,7 +184,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--stream", type=Path, default=DEFAULT_STREAM)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--chunk", type=int, default=CHUNK, help="bytes per write (about)")
-    asyncio.run(main_async(parser.parse_args(argv)))
+    parser.add_argument("--avoid-cpus", default="", help="CPUs to keep off (the bridge's)")
+    args = parser.parse_args(argv)
+    avoid = {int(cpu) for cpu in args.avoid_cpus.split(",") if cpu.strip()}
+    others = set(range(os.cpu_count() or 1)) - avoid
+    if avoid and others:
+        os.sched_setaffinity(0, others)
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":
