@@ -25,6 +25,7 @@ from contact_center.agi.server import AgiServer
 from contact_center.ami import events as ev
 from contact_center.ami.client import AmiClient
 from contact_center.bus import LiveState, NodeStatus, Notifier
+from contact_center.calls.agent_phones import AgentPhones
 from contact_center.calls.queue_watch import QueueWatch
 from contact_center.calls.tracker import CallTracker, FinishedCall
 from contact_center.errors import AmiError, BusUnavailable
@@ -58,6 +59,7 @@ class Bridge:
         self.tracker = CallTracker(settings.node, region=settings.default_region)
         self.journal = Journal(settings.state_dir / "journal" / f"{settings.node}.journal")
         self._pending: asyncio.Queue[FinishedCall] = asyncio.Queue()
+        self.agent_phones = AgentPhones(settings.node)
         self.queues = QueueWatch()
         self.router = router = Router(sessions, settings, live)
         self.agi = AgiServer(
@@ -132,8 +134,14 @@ class Bridge:
                 await self._publish_queues()
             finished = tracker.handle(event)
             channel = getattr(event, "channel", None)
-            if channel is not None and (finished is not None or tracker.is_open(channel.linkedid)):
-                journal.event(channel.linkedid, event)
+            if channel is None:
+                continue
+            call = tracker.call(channel.linkedid) if finished is None else finished
+            if call is None:
+                continue
+            journal.event(channel.linkedid, event)
+            for change in self.agent_phones.follow(call, time.time()):
+                await self._notifier.agent_call(change)
             if finished is not None:
                 pending.put_nowait(finished)
 
@@ -190,6 +198,8 @@ class Bridge:
                 "linkedid=%s ended while the bridge could not see it: logged as incomplete",
                 call.linkedid,
             )
+            for change in self.agent_phones.follow(call, time.time()):
+                await self._notifier.agent_call(change)
             self._pending.put_nowait(call)
         await self._publish_status()
 

@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from contact_center.ami import events as ev
 from contact_center.routing.numbers import normalize
@@ -109,6 +109,25 @@ class FinishedCall:
 
 
 _NO_VARIABLES: Mapping[str, str] = MappingProxyType({})
+
+
+class OpenCall(Protocol):
+    """What may be read of a call in progress."""
+
+    @property
+    def linkedid(self) -> str: ...
+    @property
+    def uniqueid(self) -> str: ...
+    @property
+    def caller_number(self) -> str: ...
+    @property
+    def caller_name(self) -> str: ...
+    @property
+    def queue(self) -> str | None: ...
+    @property
+    def variables(self) -> Mapping[str, str]: ...
+    @property
+    def steps(self) -> Sequence[Step]: ...
 
 
 @dataclass(slots=True)
@@ -226,6 +245,10 @@ class CallTracker:
     @property
     def active(self) -> int:
         return len(self._calls)
+
+    def call(self, linkedid: str) -> OpenCall | None:
+        """The call ``linkedid`` in progress, read-only (for live views: agents' phones)."""
+        return self._calls.get(linkedid)
 
     def is_open(self, linkedid: str) -> bool:
         """Whether the call ``linkedid`` is in progress (its events matter)."""
