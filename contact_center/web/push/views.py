@@ -121,7 +121,10 @@ async def _send(socket: web.WebSocketResponse, client: PushClient, env: jinja2.E
         message = await client.queue.get()
         frame = render.fragment(env, message, language)
         if frame is not None:
-            await socket.send_str(frame)
+            try:
+                await socket.send_str(frame)
+            except ConnectionResetError:  # the page went away as we sent: not a failure
+                return
 
 
 async def _receive(socket: web.WebSocketResponse) -> None:
