@@ -17,6 +17,7 @@ from playwright.async_api import Browser, Dialog, Page, WebSocket, expect
 from contact_center.bus import AgentCall
 from contact_center.web.keys import MESSAGING, PUSH_HUB
 from tests.browser.site import Site, drop_connections, open_desk, open_page
+from tests.web.auth_helpers import PASSWORD
 
 ANNA = "PJSIP/agent-1001"  # anowak
 PAWEL = "PJSIP/agent-1002"  # pwisniewski
@@ -200,4 +201,24 @@ async def test_logging_out_closes_the_other_tabs_sockets(site: Site, browser: Br
             break
         await asyncio.sleep(0.1)
     assert site.app[PUSH_HUB].clients() == []
+    await context.close()
+
+
+async def test_the_desk_runs_under_a_strict_content_security_policy(
+    site: Site, browser: Browser
+) -> None:
+    context, page = await open_page(browser)
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text))
+    response = await page.goto(site.url("/login?next=/agent"))
+    assert response is not None
+    await page.locator("#username").fill("anowak")
+    await page.locator("#password").fill(PASSWORD)
+    async with page.expect_response(site.url("/agent")) as desk:
+        await page.locator("form.login button[type=submit]").click()
+    policy = (await desk.value).headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "connect-src 'self'" in policy
+    await expect(page.locator("#push-status")).to_have_attribute("data-state", "connected")
+    assert not [v for v in violations if "Content Security Policy" in v], violations
     await context.close()
