@@ -41,7 +41,7 @@ from tests.e2e.harness import (
 )
 from tests.tools.phones import ScriptedPhone
 
-pytestmark = [pytest.mark.sandbox, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.sandbox, pytest.mark.timeout(300)]  # with a wait for the sandbox lock
 
 QUEUE_TIMEOUT = 25
 """CC_QUEUE_TIMEOUT for the batch: longer than a ring-no-answer (15 s) and a retry."""
@@ -242,6 +242,17 @@ async def test_interactions_agree_with_the_queue_log_and_the_cdrs(
     assert by_name["abandoned"].wait_seconds == pytest.approx(4.0, abs=0.5)
     assert by_name["timeout"].wait_seconds == pytest.approx(QUEUE_TIMEOUT, abs=1.0)
     assert by_name["transferred"].transfers == 1
+
+    def kinds(name: str) -> list[tuple[str, str | None, dict[str, Any]]]:
+        return [(s.kind, s.agent_interface, s.detail) for s in steps[by_name[name].id]]
+
+    assert [k for k, _a, _d in kinds("answered")].count("hold") == 1
+    [transfer] = [(a, d) for k, a, d in kinds("transferred") if k == "transferred"]
+    assert transfer == ("PJSIP/agent-1004", {"kind": "blind", "to": "1005", "context": "agents"})
+    [abandon] = [d for k, _a, d in kinds("abandoned") if k == "abandoned"]
+    assert (abandon["position"], abandon["original_position"]) == (1, 1)
+    [exit_] = [d for k, _a, d in kinds("timeout") if k == "queue_exit"]
+    assert exit_ == {"status": "TIMEOUT"}
 
 
 async def _the_batch(sandbox: AsteriskSandbox, ami: AmiWatch) -> dict[str, str]:
