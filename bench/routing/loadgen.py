@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -62,11 +63,21 @@ def environment(port: int, call: int, caller: str) -> bytes:
     return b"".join(f"{key}: {value}\n".encode() for key, value in env.items()) + b"\n"
 
 
-RULE_COMMAND = b"SET VARIABLE CC_ROUTE_RULE "
+ROUTE_COMMAND = b'SET VARIABLE CC_ROUTE "'
+RULE_FIELD = 8
+"""The rule's name is the last field of CC_ROUTE (see contact_center/routing/agi_route.py)."""
+
+
+def rule_of(line: bytes) -> str:
+    """The rule's name in a ``SET VARIABLE CC_ROUTE "..."`` line."""
+    quoted = line.rstrip(b"\n")[len(ROUTE_COMMAND) : -1].decode()
+    value = re.sub(r"\\(.)", r"\1", quoted)
+    fields = value.split("^", RULE_FIELD)
+    return fields[RULE_FIELD] if len(fields) > RULE_FIELD else ""
 
 
 async def one_call(port: int, call: int, caller: str) -> tuple[int, int, str]:
-    """One call: (latency in microseconds, commands answered, the CC_ROUTE_RULE set)."""
+    """One call: (latency in microseconds, commands answered, the rule that decided)."""
     payload = environment(port, call, caller)
     start = time.perf_counter_ns()
     reader, writer = await asyncio.open_connection(HOST, port)
@@ -79,8 +90,8 @@ async def one_call(port: int, call: int, caller: str) -> tuple[int, int, str]:
             if not line:
                 break
             commands += 1
-            if RULE_COMMAND in line:
-                rule = line.rsplit(b" ", 1)[-1].strip().strip(b'"').decode()
+            if line.startswith(ROUTE_COMMAND):
+                rule = rule_of(line)
             writer.write(OK)
         elapsed = time.perf_counter_ns() - start
     finally:
