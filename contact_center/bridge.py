@@ -32,7 +32,7 @@ from contact_center.errors import AmiError, BusUnavailable
 from contact_center.routing.agi_route import route_call
 from contact_center.routing.service import Router
 from contact_center.settings import Settings
-from contact_center.storage.interactions import save_call
+from contact_center.storage.interactions import save_calls
 from contact_center.storage.journal import Journal, read_journal
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 EVENT_BACKLOG = 10_000
 HEARTBEAT_SECONDS = 2.0
 RETRY_MAX_SECONDS = 10.0
+WRITE_BATCH = 200
+"""Most finished calls written in one transaction."""
 
 
 class Bridge:
@@ -101,7 +103,7 @@ class Bridge:
                 finished,
                 self.tracker.active,
             )
-        await asyncio.to_thread(self.journal.start, recovered.events)
+        await self.journal.start(recovered.events)
 
     async def run(self) -> None:
         """Run until cancelled: AMI link, event consumer, database writer, heartbeat, rulebook
@@ -116,7 +118,7 @@ class Bridge:
         finally:
             await self.agi.close()
             await self.ami.close()
-            await asyncio.to_thread(self.journal.close)
+            await self.journal.close()
 
     async def _consume(self) -> None:
         tracker, journal, pending = self.tracker, self.journal, self._pending
@@ -146,43 +148,46 @@ class Bridge:
                 pending.put_nowait(finished)
 
     async def _write(self) -> None:
-        """Write finished calls in the order they finished; the journal keeps each until
-        its row is committed, so the queue in memory may grow while the database is down."""
+        """Write finished calls in the order they finished, as many at a time as are
+        waiting (one transaction each batch); the journal keeps each call until its row is
+        committed, so the queue in memory may grow while the database is down."""
         while True:
-            call = await self._pending.get()
-            await self._log_call(call)
-            self.journal.committed(call.linkedid)
+            batch = [await self._pending.get()]
+            while len(batch) < WRITE_BATCH and not self._pending.empty():
+                batch.append(self._pending.get_nowait())
+            ids = await self._log_calls(batch)
+            for call, interaction_id in zip(batch, ids, strict=True):
+                self.journal.committed(call.linkedid)
+                if interaction_id is None:
+                    log.info("linkedid=%s was already logged", call.linkedid)
+                    continue
+                log.info(
+                    "linkedid=%s logged as interaction %s: %s in %s by %s",
+                    call.linkedid,
+                    interaction_id,
+                    call.outcome,
+                    call.queue,
+                    call.agent_interface,
+                )
+                await self._notifier.interaction_logged(interaction_id, call)
 
-    async def _log_call(self, call: FinishedCall) -> None:
-        """Write the call; while the database is down, keep trying (events wait in order)."""
+    async def _log_calls(self, calls: list[FinishedCall]) -> list[int | None]:
+        """Write the calls; while the database is down, keep trying (they wait in order)."""
         delay = 0.5
         while True:
             try:
                 async with self._sessions() as session, session.begin():
-                    interaction_id = await save_call(session, call)
+                    return await save_calls(session, calls)
             except (SQLAlchemyError, OSError) as err:
                 log.error(
-                    "linkedid=%s cannot log the call yet (%s); retrying in %.1fs",
-                    call.linkedid,
+                    "linkedid=%s and %d more: cannot log the calls yet (%s); retrying in %.1fs",
+                    calls[0].linkedid,
+                    len(calls) - 1,
                     err,
                     delay,
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
-                continue
-            break
-        if interaction_id is None:
-            log.info("linkedid=%s was already logged", call.linkedid)
-            return
-        log.info(
-            "linkedid=%s logged as interaction %s: %s in %s by %s",
-            call.linkedid,
-            interaction_id,
-            call.outcome,
-            call.queue,
-            call.agent_interface,
-        )
-        await self._notifier.interaction_logged(interaction_id, call)
 
     async def _resync_calls(self) -> None:
         """Asterisk's channels now: calls that ended while the link was down (or the bridge

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,69 +21,91 @@ def _insert_ignoring_duplicates(dialect: str) -> postgresql.Insert | sqlite.Inse
 
 
 async def save_call(session: AsyncSession, call: FinishedCall) -> int | None:
-    """Insert the call and its steps; returns the new id, or None if it was already logged.
+    """Insert one call and its steps; returns the new id, or None if it was already logged."""
+    [interaction_id] = await save_calls(session, [call])
+    return interaction_id
+
+
+async def save_calls(session: AsyncSession, calls: Sequence[FinishedCall]) -> list[int | None]:
+    """Insert the calls and their steps in a few statements, whatever their number; returns
+    each call's new id, or None for a call that was already logged (same node and linkedid).
 
     The caller commits. A customer id that no longer exists is dropped rather than losing
     the call; the agent is resolved from the phone interface that answered. The caller's
     E.164 number, the figures and ``complete`` are the tracker's (see FinishedCall).
     """
-    agent_id = None
-    if call.agent_interface:
-        agent_id = await session.scalar(
-            select(User.id).where(User.interface == call.agent_interface)
+    if not calls:
+        return []
+    interfaces = {c.agent_interface for c in calls if c.agent_interface}
+    agents: dict[str, int] = {}
+    if interfaces:
+        rows = await session.execute(
+            select(User.interface, User.id).where(User.interface.in_(interfaces))
         )
-    customer_id = call.customer_id
-    if customer_id is not None:
-        customer_id = await session.scalar(select(Customer.id).where(Customer.id == customer_id))
+        agents = {interface: user_id for interface, user_id in rows if interface is not None}
+    wanted = {c.customer_id for c in calls if c.customer_id is not None}
+    customers: set[int] = set()
+    if wanted:
+        customers = set(await session.scalars(select(Customer.id).where(Customer.id.in_(wanted))))
 
     dialect = (await session.connection()).dialect.name
-    statement = _insert_ignoring_duplicates(dialect).values(
-        node=call.node,
-        linkedid=call.linkedid,
-        uniqueid=call.uniqueid,
-        channel="voice",
-        direction="inbound",
-        customer_id=customer_id,
-        caller_number=call.caller_number[:64],
-        caller_e164=call.caller_e164,
-        caller_name=call.caller_name[:200],
-        dialed_number=call.dialed_number[:64],
-        queue=call.queue,
-        agent_id=agent_id,
-        agent_interface=call.agent_interface,
-        route_rule=call.route_rule,
-        route_reason=(call.route_reason or "")[:400] or None,
-        started_at=call.started_at,
-        answered_at=call.answered_at,
-        ended_at=call.ended_at,
-        wait_seconds=call.wait_seconds,
-        talk_seconds=call.talk_seconds,
-        ring_seconds=call.ring_seconds,
-        hold_seconds=call.hold_seconds,
-        wrapup_seconds=call.wrapup_seconds,
-        transfers=call.transfers,
-        outcome=call.outcome,
-        hangup_by=call.hangup_by,
-        complete=call.complete,
-        notes="",
+    rows_in = [
+        {
+            "node": call.node,
+            "linkedid": call.linkedid,
+            "uniqueid": call.uniqueid,
+            "channel": "voice",
+            "direction": "inbound",
+            "customer_id": call.customer_id if call.customer_id in customers else None,
+            "caller_number": call.caller_number[:64],
+            "caller_e164": call.caller_e164,
+            "caller_name": call.caller_name[:200],
+            "dialed_number": call.dialed_number[:64],
+            "queue": call.queue,
+            "agent_id": agents.get(call.agent_interface or ""),
+            "agent_interface": call.agent_interface,
+            "route_rule": call.route_rule,
+            "route_reason": (call.route_reason or "")[:400] or None,
+            "started_at": call.started_at,
+            "answered_at": call.answered_at,
+            "ended_at": call.ended_at,
+            "wait_seconds": call.wait_seconds,
+            "talk_seconds": call.talk_seconds,
+            "ring_seconds": call.ring_seconds,
+            "hold_seconds": call.hold_seconds,
+            "wrapup_seconds": call.wrapup_seconds,
+            "transfers": call.transfers,
+            "outcome": call.outcome,
+            "hangup_by": call.hangup_by,
+            "complete": call.complete,
+            "notes": "",
+        }
+        for call in calls
+    ]
+    statement = _insert_ignoring_duplicates(dialect).returning(
+        Interaction.id, Interaction.node, Interaction.linkedid
     )
-    interaction_id: int | None = await session.scalar(statement.returning(Interaction.id))
-    if interaction_id is None:
-        return None
-    if call.steps:
-        await session.execute(
-            insert(InteractionEvent),
-            [
-                {
-                    "interaction_id": interaction_id,
-                    "seq": seq,
-                    "at": step.at,
-                    "kind": step.kind,
-                    "queue": step.queue,
-                    "agent_interface": step.agent_interface,
-                    "detail": step.detail,
-                }
-                for seq, step in enumerate(call.steps, start=1)
-            ],
-        )
-    return interaction_id
+    inserted = {
+        (node, linkedid): interaction_id
+        for interaction_id, node, linkedid in await session.execute(statement, rows_in)
+    }
+    ids: list[int | None] = []
+    for call in calls:  # the same call twice in one batch: the second was "already logged"
+        ids.append(inserted.pop((call.node, call.linkedid), None))
+    steps = [
+        {
+            "interaction_id": interaction_id,
+            "seq": seq,
+            "at": step.at,
+            "kind": step.kind,
+            "queue": step.queue,
+            "agent_interface": step.agent_interface,
+            "detail": step.detail,
+        }
+        for call, interaction_id in zip(calls, ids, strict=True)
+        if interaction_id is not None
+        for seq, step in enumerate(call.steps, start=1)
+    ]
+    if steps:
+        await session.execute(insert(InteractionEvent), steps)
+    return ids

@@ -314,7 +314,7 @@ async def test_database_unreachable_for_30_seconds(
             log = await asyncio.to_thread(cc.log.read_text)
     assert len(rows) == 6
     assert all(row.complete for row in rows), [_summary(row) for row in rows]
-    assert "cannot log the call yet" in log
+    assert "cannot log the calls yet" in log
 
 
 async def _nothing() -> None:

@@ -12,7 +12,7 @@ from contact_center.calls.tracker import CallTracker, FinishedCall
 from contact_center.runtime import Database, open_database
 from contact_center.settings import load_settings
 from contact_center.storage.db import upgrade
-from contact_center.storage.interactions import save_call
+from contact_center.storage.interactions import save_call, save_calls
 from contact_center.storage.models import Interaction, InteractionEvent, User
 from tests.calls.test_tracker import recorded, replay
 
@@ -139,3 +139,22 @@ async def test_a_call_closed_unseen_is_written_incomplete(database: Database) ->
     assert last == "closed_unseen"
     # the end Asterisk reports later, if it ever does, is not written twice
     assert await save(database, closed) is None
+
+
+async def test_a_batch_is_written_in_one_go_and_duplicates_are_skipped(
+    database: Database,
+) -> None:
+    first = answered_call()
+    calls = [
+        dataclasses.replace(first, linkedid=f"batch.{n}", uniqueid=f"batch.{n}") for n in range(5)
+    ]
+    async with database.sessions() as session, session.begin():
+        assert await save_calls(session, calls[:2]) != [None, None]
+    async with database.sessions() as session, session.begin():
+        ids = await save_calls(session, [*calls, calls[4]])
+    assert ids[:2] == [None, None]  # already logged
+    assert None not in ids[2:5]
+    assert len(set(ids[2:5])) == 3
+    assert ids[5] is None  # the same call twice in one batch
+    assert await count(database, Interaction) == 5
+    assert await count(database, InteractionEvent) == 5 * len(first.steps)
