@@ -67,6 +67,7 @@ class Options:
     pin: bool
     profile: Path | None
     timeout: float
+    stall: float = 60.0
     out: Callable[[str], None] = print
 
 
@@ -160,6 +161,19 @@ class ReplayServer:
         return result
 
 
+async def watch(counting: LoggedCalls, stall: float) -> None:
+    """Until every call is logged; a bridge that logs nothing for ``stall`` seconds fails."""
+    while not counting.all_in.is_set():
+        counting.progress.clear()
+        try:
+            async with asyncio.timeout(stall):
+                await counting.progress.wait()
+        except TimeoutError:
+            raise FailedCheck(
+                f"no call logged for {stall:g} s: stuck at {counting.count} of {counting.expected}"
+            ) from None
+
+
 @contextlib.asynccontextmanager
 async def owned() -> AsyncIterator[set[asyncio.Task[None]]]:
     """Tasks the caller adds; cancelled and awaited on the way out, whatever happened."""
@@ -183,6 +197,7 @@ class LoggedCalls:
         self.count = 0
         self.last_at = 0.0
         self.all_in = asyncio.Event()
+        self.progress = asyncio.Event()
         self.subscribed = asyncio.Event()
 
     async def run(self, messages: AsyncIterator[Any]) -> None:
@@ -190,6 +205,7 @@ class LoggedCalls:
         async for message in messages:
             if message.topic == "interaction_logged" and message.data.get("node") == self.node:
                 self.count += 1
+                self.progress.set()
                 if self.count >= self.expected:
                     self.last_at = time.monotonic()
                     self.all_in.set()
@@ -244,7 +260,7 @@ async def ingest(options: Options, settings: Settings, template: Template) -> Me
             try:
                 async with asyncio.timeout(options.timeout):
                     report = await server.report()  # the last byte is out (or it failed)
-                    await counting.all_in.wait()
+                    await watch(counting, options.stall)
             except TimeoutError:
                 raise FailedCheck(
                     f"only {counting.count} of {expected} calls were logged "
@@ -409,6 +425,9 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--no-pin", action="store_true", help="do not pin the bridge to one CPU")
     parser.add_argument("--profile", type=Path, help="cProfile the measured span into this file")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds for the replay")
+    parser.add_argument(
+        "--stall", type=float, default=60.0, help="seconds without a call logged: failed"
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -421,6 +440,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         pin=not args.no_pin,
         profile=args.profile,
         timeout=args.timeout,
+        stall=args.stall,
     )
 
 
