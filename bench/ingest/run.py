@@ -76,6 +76,8 @@ class Measured:
     seconds: float
     cpu_user: float
     cpu_system: float
+    cpu_loop: float
+    """CPU of the event loop's thread alone; the rest is the driver's and journal's threads."""
     logged: int
     written: int
     distinct: int
@@ -253,7 +255,7 @@ async def ingest(options: Options, settings: Settings, template: Template) -> Me
             await bridge.ami.wait_connected(10.0)
             await counting.subscribed.wait()
             await asyncio.sleep(1.0)  # the connect-time actions are answered and done
-            before = rusage()
+            before, loop_before = rusage(), time.thread_time()
             if profiler is not None:
                 profiler.enable()
             server.go()
@@ -269,7 +271,7 @@ async def ingest(options: Options, settings: Settings, template: Template) -> Me
             finally:
                 if profiler is not None:
                     profiler.disable()
-            after = rusage()
+            after, loop_after = rusage(), time.thread_time()
             await asyncio.sleep(0.5)  # a duplicate would show up now
             written, distinct = await count_written(settings, database.sessions)
             if report["connections"] != 1:
@@ -278,13 +280,14 @@ async def ingest(options: Options, settings: Settings, template: Template) -> Me
             profiler.dump_stats(options.profile)
             text = io.StringIO()
             pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(30)
-            options.out(f"profile (cProfile, event loop thread) in {options.profile}:")
+            options.out(f"profile (cProfile, event loop thread, wall clock) in {options.profile}:")
             for line in text.getvalue().splitlines():
                 options.out("  " + line)
         return Measured(
             seconds=counting.last_at - report["first_byte"],
             cpu_user=after[0] - before[0],
             cpu_system=after[1] - before[1],
+            cpu_loop=loop_after - loop_before,
             logged=counting.count,
             written=written,
             distinct=distinct,
@@ -363,7 +366,8 @@ async def main_async(options: Options) -> bool:
         f"[{label}] full processing: events={events} calls={calls} "
         f"seconds={measured.seconds:.3f} events_per_s={rate:.0f} "
         f"calls_per_s={calls / measured.seconds:.0f} bridge_cpu_s={measured.cpu:.3f} "
-        f"(user {measured.cpu_user:.3f}, system {measured.cpu_system:.3f}) "
+        f"(user {measured.cpu_user:.3f}, system {measured.cpu_system:.3f}; event loop thread "
+        f"{measured.cpu_loop:.3f}) "
         f"cores_used={cores:.2f} events_per_cpu_s={events / measured.cpu:.0f}"
     )
     payload = await asyncio.to_thread(template.repeated, options.repeat)
