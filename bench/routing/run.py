@@ -308,6 +308,8 @@ async def measure(
     router = Router(sessions, settings)
     callers = caller_mix(known, unknown, min(options.calls + options.warmup, MAX_CALLERS), 7)
     out = options.out
+    # as the bridge runs it: the rulebook kept fresh in the background, never reloaded by a call
+    refresher = asyncio.create_task(router.keep_fresh(), name="rulebook")
     try:
         lookups = await measure_lookup(engine, known, options.lookups)
         out(f"[{label}] lookup_caller alone, 1 at a time: n={len(lookups)} {summary(lookups)}")
@@ -366,6 +368,9 @@ async def measure(
                     f"rules: {rules}"
                 )
     finally:
+        refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresher
         await engine.dispose()
     return Results(target, saturation)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from contact_center.bus import MemoryLiveState, QueueSnapshot
+from contact_center.routing import service
 from contact_center.routing.rulebook import load_yaml
 from contact_center.routing.service import Router
 from contact_center.routing.store import load_document, save_document
@@ -163,6 +165,42 @@ async def test_an_edit_applies_after_the_cache_is_invalidated(database: Database
     routing.invalidate()
     assert (await routing.route("601000001")).queue == "collections"
     await asyncio.sleep(0)
+
+
+async def test_kept_fresh_an_edit_in_another_process_applies_without_a_call_reloading(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the bridge runs it: the refresher reads the rulebook twice per TTL, so a call never
+    reloads it inline, and an edit made elsewhere (the web process) applies within the TTL."""
+    monkeypatch.setattr(service, "RULEBOOK_TTL", 0.4)
+    routing = router(database)
+    refresher = asyncio.create_task(routing.keep_fresh())
+    try:
+        assert (await routing.route("601000001")).queue == "support-pl"
+        reloads = 0
+        original = routing.reload
+
+        async def counting(*, only_if_stale: bool = False) -> object:
+            nonlocal reloads
+            if only_if_stale:
+                reloads += 1
+            return await original(only_if_stale=only_if_stale)
+
+        monkeypatch.setattr(routing, "reload", counting)
+        async with database.sessions() as session, session.begin():
+            customer = await session.get_one(Customer, 1)
+            customer.overdue_balance = Decimal("10")
+            rules = "rules: [{name: dunning, when: {overdue: true}, then: {queue: collections}}]"
+            await save_document(session, await asyncio.to_thread(load_yaml, rules))
+        await asyncio.sleep(0.5)
+        for _ in range(5):
+            assert (await routing.route("601000001")).queue == "collections"
+            await asyncio.sleep(0.1)
+        assert reloads == 0  # no call waited for a reload
+    finally:
+        refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresher
 
 
 async def test_many_calls_at_once_read_the_rulebook_once(database: Database) -> None:
