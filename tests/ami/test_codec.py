@@ -175,3 +175,40 @@ def test_queue_and_interface_shapes() -> None:
 def test_bad_input_is_a_value_error_and_an_ami_error() -> None:
     assert issubclass(AmiBadInput, ValueError)
     assert issubclass(AmiBadInput, AmiError)
+
+
+HOSTILE = (
+    b"Asterisk Call Manager/11.0.0\r\n"
+    b"Event: A\r\nUniqueid: 1\r\nChanVariable: X=1\r\nChanVariable: Y=2\r\n\r\n"
+    b"Event: B\nUniqueid: 2\n\n"  # LF only
+    b"Event: C\r\n  \r\nEvent: D\r\n\r\n\r\n\r\n"  # a whitespace line, extra blank lines
+    b"Event: E\r\nBad Key: x\r\n : empty\r\nno colon\r\n\tTabbed: y\r\nK:v\r\n\r\n"
+    b"Event: F\r\nValue: a\rb\r\nCallerIDName: Za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87\r\n\r\n"
+    b"Event: Huge\r\nPad: " + b"p" * 1500 + b"\r\n\r\n"
+    b"Event: G\r\nOutput: one\r\nOutput: two\r\nOutput: three\r\n\r\n"
+    b"\xff\xfe garbage\r\n\r\nEvent: H\r\nName: caf\xe9\r\n\r\n"
+)
+
+
+def test_the_hostile_sample_decodes_as_documented() -> None:
+    decoder = AmiDecoder(max_frame=1000)
+    frames = decoder.feed(HOSTILE)
+    assert decoder.banner == "11.0.0"
+    assert [f.get("Event") for f in frames] == ["A", "B", "C", "D", "E", "F", "G", "H"]
+    assert frames[0]["ChanVariable"] == "X=1\nY=2"
+    assert frames[4] == {"Event": "E", "Tabbed": "y", "K": "v"}
+    assert frames[5]["Value"] == "a\rb"
+    assert frames[6]["Output"] == "one\ntwo\nthree"
+    assert (decoder.dropped_frames, decoder.skipped_lines) == (1, 4)
+
+
+def test_the_hostile_sample_decodes_the_same_in_any_reads() -> None:
+    whole = AmiDecoder(max_frame=1000)
+    expected = whole.feed(HOSTILE)
+    for size in (1, 2, 3, 7, 64, 1001):
+        decoder = AmiDecoder(max_frame=1000)
+        frames = [
+            f for at in range(0, len(HOSTILE), size) for f in decoder.feed(HOSTILE[at : at + size])
+        ]
+        assert frames == expected, size
+        assert (decoder.dropped_frames, decoder.skipped_lines) == (1, 4), size
