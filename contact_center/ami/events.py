@@ -318,7 +318,8 @@ _C_CONTROLS = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
 
 
 def _unescape_c(value: str) -> str:
-    """A channel variable's value as it was set: Asterisk sends ``ChanVariable`` values
+    """A channel variable's value (or a caller's name) as it was set: Asterisk 22 sends
+    ``ChanVariable`` values and the ``CallerIDName``/``ConnectedLineName`` of channels
     C-escaped (``ast_escape_c``: ``\\"`` for ``"``, ``\\\\`` for ``\\``, ``\\n`` for a newline)."""
     if "\\" not in value:
         return value
@@ -387,9 +388,9 @@ def _channel(fields: Mapping[str, str], f: _Fields, prefix: str = "") -> Channel
         linkedid=text(linkedid_key),
         state=text(state_key),
         caller_num=text(num_key),
-        caller_name=text(caller_key),
+        caller_name=_unescape_c(text(caller_key)),
         connected_num=text(connected_num_key),
-        connected_name=text(connected_key),
+        connected_name=_unescape_c(text(connected_key)),
         context=text(context_key),
         exten=text(exten_key),
         variables=_variables(fields, f, prefix.lower()),

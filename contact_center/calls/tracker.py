@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -191,6 +192,17 @@ def _utc(epoch: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
+def sip_display_name(channel_name: str, name: str) -> str:
+    """The caller's name as they sent it: PJSIP keeps the quoted-pairs of a SIP display name
+    (``"Jan \\"JJ\\" K"`` becomes ``Jan \\"JJ\\" K`` in Asterisk), so they are undone here."""
+    if "\\" not in name or not channel_name.startswith("PJSIP/"):
+        return name
+    return _QUOTED_PAIR.sub(r"\1", name)
+
+
+_QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
+
+
 def interface_of(channel_name: str) -> str:
     """`PJSIP/agent-1001-0000002a` -> `PJSIP/agent-1001` (a channel's device)."""
     device, sep, suffix = channel_name.rpartition("-")
@@ -357,7 +369,7 @@ class CallTracker:
             linkedid=channel.linkedid,
             uniqueid=channel.uniqueid,
             caller_number=channel.caller_num,
-            caller_name=channel.caller_name,
+            caller_name=sip_display_name(channel.name, channel.caller_name),
             dialed_number=channel.exten if channel.context == self._inbound[0] else "",
             started_at=at,
             seen_start=fresh,

@@ -72,6 +72,8 @@ def test_chan_variables_come_unescaped() -> None:
         "Linkedid": "1.1",
         "ChanVariable(CC_ROUTE_RULE)": 'Coll ^ 2, ${SHELL(id)} \\"x\\" (y); |z \\\\ \\n',
         "ChanVariable": "CC_NOTE=it\\'s \\?\\t",
+        "CallerIDName": '\\\\\\"><script>alert(1)</script> \\\\ Zażółć',
+        "ConnectedLineName": 'Jan \\"JJ\\"',
     }
     event = parse_event(frame)
     assert isinstance(event, ev.Newstate)
@@ -79,6 +81,9 @@ def test_chan_variables_come_unescaped() -> None:
         "CC_ROUTE_RULE": 'Coll ^ 2, ${SHELL(id)} "x" (y); |z \\ \n',
         "CC_NOTE": "it's ?\t",
     }
+    # what PJSIP kept of the SIP display name, quoted-pair and all (see the tracker)
+    assert event.channel.caller_name == '\\"><script>alert(1)</script> \\ Zażółć'
+    assert event.channel.connected_name == 'Jan "JJ"'
 
 
 def test_dial_and_agent_events_carry_the_agent_channel_as_dest() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contact_center.ami import events as ev
-from contact_center.calls.tracker import CallTracker
+from contact_center.calls.tracker import CallTracker, sip_display_name
 from tests.calls.test_tracker import recorded, replay
 
 
@@ -98,3 +98,13 @@ def test_channels_that_are_not_inbound_callers_start_nothing() -> None:
     }
     assert tracker.resync([agent_only], 2e9) == []
     assert tracker.active == 0
+
+
+def test_a_sip_display_name_comes_without_its_quoted_pairs() -> None:
+    assert sip_display_name("PJSIP/trunk-00000001", '\\"><script>x</script>') == (
+        '"><script>x</script>'
+    )
+    assert sip_display_name("PJSIP/trunk-00000001", "a \\\\ b") == "a \\ b"
+    assert sip_display_name("PJSIP/trunk-00000001", "Олена Коваленко") == "Олена Коваленко"
+    # not SIP: kept as Asterisk has it
+    assert sip_display_name("IAX2/peer-1", '\\"x') == '\\"x'
