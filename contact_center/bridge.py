@@ -18,14 +18,18 @@ import functools
 import logging
 import time
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contact_center.agents.bridge_side import AgentCommands
 from contact_center.agi.server import AgiServer
 from contact_center.ami import events as ev
 from contact_center.ami.client import AmiClient
 from contact_center.bus import LiveState, NodeStatus, Notifier
+from contact_center.bus.commands import Command, Commands, Reply
 from contact_center.calls.agent_phones import AgentPhones
+from contact_center.calls.agents import AgentStates
 from contact_center.calls.queue_watch import QueueWatch
 from contact_center.calls.tracker import CallTracker, FinishedCall
 from contact_center.errors import AmiError, BusUnavailable
@@ -34,12 +38,14 @@ from contact_center.routing.service import Router
 from contact_center.settings import Settings
 from contact_center.storage.interactions import save_calls
 from contact_center.storage.journal import Journal, read_journal
+from contact_center.storage.models import Queue
 
 log = logging.getLogger(__name__)
 
 EVENT_BACKLOG = 10_000
 HEARTBEAT_SECONDS = 2.0
 RETRY_MAX_SECONDS = 10.0
+WRAPUP_TICK_SECONDS = 0.5
 WRITE_BATCH = 200
 """Most finished calls written in one transaction."""
 
@@ -51,6 +57,7 @@ class Bridge:
         sessions: async_sessionmaker[AsyncSession],
         notifier: Notifier,
         live: LiveState,
+        commands: Commands | None = None,
     ) -> None:
         self.settings = settings
         self._sessions = sessions
@@ -63,6 +70,9 @@ class Bridge:
         self._pending: asyncio.Queue[FinishedCall] = asyncio.Queue()
         self.agent_phones = AgentPhones(settings.node)
         self.queues = QueueWatch()
+        self.agents = AgentStates(settings.node)
+        self._commands = commands
+        self.agent_commands = AgentCommands(self.ami)
         self.router = router = Router(sessions, settings, live)
         self.agi = AgiServer(
             settings.agi_host,
@@ -115,6 +125,12 @@ class Bridge:
                 tasks.create_task(self._write(), name="writer")
                 tasks.create_task(self._heartbeat(), name="heartbeat")
                 tasks.create_task(self.router.keep_fresh(), name="rulebook")
+                tasks.create_task(self._wrapup_clock(), name="wrap-up")
+                if self._commands is not None:
+                    tasks.create_task(
+                        self._commands.serve(self.settings.node, self.handle_command),
+                        name="commands",
+                    )
         finally:
             await self.agi.close()
             await self.ami.close()
@@ -134,6 +150,8 @@ class Bridge:
                 continue
             if self.queues.handle(event, time.time()):
                 await self._publish_queues()
+            for agent in self.agents.handle(event, time.time()):
+                await self._notifier.agent_state(agent)
             finished = tracker.handle(event)
             channel = getattr(event, "channel", None)
             if channel is None:
@@ -217,6 +235,9 @@ class Bridge:
             return
         self.queues.resync(entries, time.time())
         await self._publish_queues()
+        await self._read_wrapups()
+        for agent in self.agents.resync(entries, time.time()):
+            await self._notifier.agent_state(agent)
 
     async def _publish_queues(self) -> None:
         try:
@@ -232,6 +253,26 @@ class Bridge:
             await self._live.put_node(status)
         except BusUnavailable as err:
             log.warning("cannot publish the status of node %s: %s", status.node, err)
+
+    async def _read_wrapups(self) -> None:
+        """Each queue's wrap-up time (Asterisk does not report a queue's wrapuptime)."""
+        try:
+            async with self._sessions() as session:
+                rows = await session.execute(select(Queue.name, Queue.wrapup_seconds))
+                self.agents.wrapup = {name: seconds for name, seconds in rows}
+        except (SQLAlchemyError, OSError) as err:
+            log.warning("cannot read the queues' wrap-up times: %s", err)
+
+    async def handle_command(self, command: Command) -> Reply:
+        """A command from a web process (queue log-in/out, pause, click-to-call)."""
+        return await self.agent_commands.handle(command)
+
+    async def _wrapup_clock(self) -> None:
+        """End wrap-ups on time: Asterisk sends no event when a member's wrapuptime ends."""
+        while True:
+            await asyncio.sleep(WRAPUP_TICK_SECONDS)
+            for agent in self.agents.expire(time.time()):
+                await self._notifier.agent_state(agent)
 
     async def _heartbeat(self) -> None:
         while True:

@@ -129,6 +129,33 @@ class BusUnavailable(ContactCenterError):
     """The bus or the live-state store (Redis) cannot be reached."""
 
 
+class BridgeUnavailable(BusUnavailable):
+    """No bridge answered a command for its node in time (none running, or stuck)."""
+
+
+# --- agent state and commands ----------------------------------------------------------------
+
+
+class AgentError(ContactCenterError):
+    """An agent command (queue log-in/out, pause, click-to-call) or list edit was refused."""
+
+
+class AgentCommandInvalid(AgentError, ValueError):
+    """A command's argument is unusable: unknown queue, reason or number, bad interface."""
+
+
+class AgentForbidden(AgentError):
+    """The user may not act on this agent, queue or customer."""
+
+
+class AgentCommandFailed(AgentError):
+    """The bridge tried and Asterisk refused (the message says why); `error` is a stable id."""
+
+    def __init__(self, error: str, message: str) -> None:
+        super().__init__(message)
+        self.error = error
+
+
 # --- contact history, contacts logged by hand, tasks ---------------------------------------
 
 

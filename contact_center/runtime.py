@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from contact_center import __version__
 from contact_center.bridge import Bridge
 from contact_center.bus import Bus, LiveState, MemoryBus, MemoryLiveState, Notifier
+from contact_center.bus.commands import Commands, MemoryCommands, RedisCommands
 from contact_center.bus.redis import RedisBus, RedisLiveState
 from contact_center.settings import Settings
 from contact_center.storage.db import create_engine, make_sqlite_dir, session_factory
@@ -36,6 +37,8 @@ class Messaging:
     bus: Bus
     live: LiveState
     notifier: Notifier
+    commands: Commands
+    """Requests to a node's bridge (it owns the AMI link) and their replies."""
 
 
 @contextlib.asynccontextmanager
@@ -57,14 +60,16 @@ async def open_messaging(settings: Settings) -> AsyncIterator[Messaging]:
     """Redis when CC_REDIS_URL is set (split mode), memory otherwise (embedded mode)."""
     if settings.redis_url is None:
         bus, live = MemoryBus(), MemoryLiveState()
-        yield Messaging(bus, live, Notifier(bus, live))
+        yield Messaging(bus, live, Notifier(bus, live), MemoryCommands())
         return
     # redis-py looks its own version up on disk for CLIENT SETINFO: once, off the loop
     driver = await asyncio.to_thread(_driver_info)
     redis = Redis.from_url(settings.redis_url, health_check_interval=10, driver_info=driver)
     try:
         redis_bus, redis_live = RedisBus(redis), RedisLiveState(redis)
-        yield Messaging(redis_bus, redis_live, Notifier(redis_bus, redis_live))
+        yield Messaging(
+            redis_bus, redis_live, Notifier(redis_bus, redis_live), RedisCommands(redis)
+        )
     finally:
         await redis.aclose()
 
@@ -74,7 +79,9 @@ async def run_bridge(
     settings: Settings, database: Database, messaging: Messaging
 ) -> AsyncIterator[Bridge]:
     """Run a bridge in a task owned by this context; a crash of it is logged, not lost."""
-    bridge = Bridge(settings, database.sessions, messaging.notifier, messaging.live)
+    bridge = Bridge(
+        settings, database.sessions, messaging.notifier, messaging.live, messaging.commands
+    )
     await bridge.start()
     task = asyncio.create_task(bridge.run(), name=f"bridge-{settings.node}")
     task.add_done_callback(_report_crash)

@@ -241,6 +241,8 @@ class _QueueMemberEvent(AmiEvent):
     """Device state: 1 not in use, 2 in use, 3 busy, 5 unavailable, 6 ringing, ..."""
     in_call: bool
     calls_taken: int
+    wrapup_time: int = 0
+    """Seconds the member rests after a queue call (the queue's or member's wrapuptime)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -583,6 +585,7 @@ def _member(cls: type[_QueueMemberEvent]) -> _Parser:
             status=f.integer("Status"),
             in_call=f.boolean("InCall"),
             calls_taken=f.integer("CallsTaken"),
+            wrapup_time=f.integer("Wrapuptime"),
         )
 
     return parse

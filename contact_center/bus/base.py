@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from contact_center.bus.agent_call import AgentCall
+    from contact_center.calls.agents import AgentState
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,18 @@ class LiveState(Protocol):
 
     async def agent_call(self, interface: str) -> AgentCall | None:
         """The call on the phone `interface` now, if any."""
+        ...
+
+    async def put_agent_state(self, state: AgentState) -> None:
+        """Keep `state` as the agent phone's state (a logged-out phone is forgotten)."""
+        ...
+
+    async def agent_state(self, interface: str) -> AgentState | None:
+        """The state of the agent phone `interface`; None when it is in no queue."""
+        ...
+
+    async def agent_states(self) -> list[AgentState]:
+        """Every logged-in agent phone's state, by interface."""
         ...
 
     async def ping(self) -> None: ...

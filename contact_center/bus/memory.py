@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from contact_center.bus.agent_call import AgentCall
 from contact_center.bus.base import BusMessage, NodeStatus, QueueLoad, QueueSnapshot
+from contact_center.calls.agents import AgentState
 
 SUBSCRIBER_BACKLOG = 1000
 
@@ -37,6 +38,7 @@ class MemoryLiveState:
         self._nodes: dict[str, NodeStatus] = {}
         self._queues: dict[str, dict[str, QueueSnapshot]] = {}
         self._agent_calls: dict[str, AgentCall] = {}
+        self._agent_states: dict[str, AgentState] = {}
 
     async def put_node(self, status: NodeStatus) -> None:
         self._nodes[status.node] = status
@@ -60,6 +62,18 @@ class MemoryLiveState:
 
     async def agent_call(self, interface: str) -> AgentCall | None:
         return self._agent_calls.get(interface)
+
+    async def put_agent_state(self, state: AgentState) -> None:
+        if state.logged_in:
+            self._agent_states[state.agent_interface] = state
+        else:
+            self._agent_states.pop(state.agent_interface, None)
+
+    async def agent_state(self, interface: str) -> AgentState | None:
+        return self._agent_states.get(interface)
+
+    async def agent_states(self) -> list[AgentState]:
+        return [self._agent_states[i] for i in sorted(self._agent_states)]
 
     async def ping(self) -> None:
         return None

@@ -6,6 +6,8 @@ import logging
 
 from contact_center.bus.agent_call import AgentCall
 from contact_center.bus.base import Bus, BusMessage, LiveState
+from contact_center.calls.agents import TOPIC as AGENT_STATE
+from contact_center.calls.agents import AgentState
 from contact_center.calls.tracker import FinishedCall
 from contact_center.errors import BusUnavailable
 
@@ -53,6 +55,17 @@ class Notifier:
                     err,
                 )
         await self._publish(call.message())
+
+    async def agent_state(self, state: AgentState) -> None:
+        """An agent phone's queue state changed (logged in or out, paused, ringing, on a
+        call, in wrap-up): kept for pages that connect later, then pushed to the agent's
+        pages (and anyone else's the hub addresses `agent.*` to)."""
+        if self._live is not None:
+            try:
+                await self._live.put_agent_state(state)
+            except BusUnavailable as err:
+                log.warning("cannot keep the state of %s: %s", state.agent_interface, err)
+        await self._publish(BusMessage(AGENT_STATE, state.to_data()))
 
     async def session_ended(self, session_id: int) -> None:
         """A login session ended (a logout): every web process closes its websockets."""

@@ -11,12 +11,15 @@ from redis.exceptions import RedisError
 
 from contact_center.bus.agent_call import AgentCall
 from contact_center.bus.base import BusMessage, NodeStatus, QueueLoad, QueueSnapshot
+from contact_center.calls.agents import AgentState
 from contact_center.errors import BusUnavailable
 
 CHANNEL = "cc:events"
 NODES = "cc:nodes"
 QUEUES = "cc:queues"
 AGENT_CALL = "cc:agent-call:"
+AGENT_STATES = "cc:agent-states"
+"""A hash: agent interface -> its AgentState (only phones logged in to some queue)."""
 AGENT_CALL_TTL = 4 * 3600
 """A kept call outlives no bridge that stopped before its "ended": it expires after 4 hours."""
 FORGET_ENDED = """
@@ -105,6 +108,29 @@ class RedisLiveState:
         except RedisError as err:
             raise BusUnavailable(f"Redis: {err}") from err
         return None if raw is None else AgentCall.decode(raw)
+
+    async def put_agent_state(self, state: AgentState) -> None:
+        try:
+            if state.logged_in:
+                await self._redis.hset(AGENT_STATES, state.agent_interface, state.encode())
+            else:
+                await self._redis.hdel(AGENT_STATES, state.agent_interface)
+        except RedisError as err:
+            raise BusUnavailable(f"Redis: {err}") from err
+
+    async def agent_state(self, interface: str) -> AgentState | None:
+        try:
+            raw = await self._redis.hget(AGENT_STATES, interface)
+        except RedisError as err:
+            raise BusUnavailable(f"Redis: {err}") from err
+        return None if raw is None else AgentState.decode(raw)
+
+    async def agent_states(self) -> list[AgentState]:
+        try:
+            values = await self._redis.hgetall(AGENT_STATES)
+        except RedisError as err:
+            raise BusUnavailable(f"Redis: {err}") from err
+        return [AgentState.decode(values[k]) for k in sorted(values)]
 
     async def ping(self) -> None:
         try:

@@ -100,6 +100,9 @@ class Queue(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     service_level_seconds: Mapped[int] = mapped_column(default=20)
+    wrapup_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    """The queue's wrapuptime in queues.conf, mirrored: how long an agent shows as in
+    wrap-up after a call (Asterisk reports no wrap-up of its own)."""
     timezone: Mapped[str | None] = mapped_column(String(64))
     opening_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
     holidays: Mapped[list[str]] = mapped_column(default=list)
@@ -348,3 +351,24 @@ class RoutingRule(Base):
     actions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+AGENT_CODE_KINDS = ("pause_reason", "disposition")
+
+
+class AgentCode(Base):
+    """One entry of a configurable list agents pick from: a pause reason (sent to Asterisk
+    as QueuePause's Reason) or a disposition code (kept on the interaction). Retired
+    entries stay (`active` False) so what was recorded with them keeps its meaning."""
+
+    __tablename__ = "agent_codes"
+    __table_args__ = (UniqueConstraint("kind", "code", name="uq_agent_codes_kind_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(
+        Enum(*AGENT_CODE_KINDS, name="agent_code_kind", native_enum=False)
+    )
+    code: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())

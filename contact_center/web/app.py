@@ -12,7 +12,7 @@ from contact_center.accounts import Passwords
 from contact_center.i18n import Formats, load_catalogs
 from contact_center.runtime import open_database, open_messaging, run_bridge
 from contact_center.settings import PROJECT_ROOT, Settings
-from contact_center.web import auth, desk, health, i18n, routing, status
+from contact_center.web import agents_api, auth, desk, health, i18n, routing, status
 from contact_center.web.keys import BRIDGE, CATALOGS, DATABASE, MESSAGING, PASSWORDS, SETTINGS
 from contact_center.web.push import lifecycle as push
 from contact_center.web.push import views as push_views
@@ -66,6 +66,7 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
     app.add_routes(auth.routes)
     app.add_routes(routing.routes)
     app.add_routes(desk.routes)
+    app.add_routes(agents_api.routes)
     app.add_routes(push_views.routes)
     app.router.add_static("/static", STATIC)
     return app
