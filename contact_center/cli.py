@@ -85,12 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo-data", help="load a realistic demo data set")
     demo.add_argument("--customers", type=int, default=300)
     from contact_center.accounts.cli import add_user_commands
+    from contact_center.agents.cli import add_codes_commands
     from contact_center.routing.cli import add_rules_commands
     from contact_center.sandbox.cli import add_sandbox_commands
 
     add_rules_commands(commands)
 
     add_user_commands(commands)
+    add_codes_commands(commands)
     add_sandbox_commands(commands)
     return parser
 
@@ -122,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from contact_center.accounts.cli import run_user_command
 
                 run_user_command(settings, args)
+            case "codes":
+                from contact_center.agents.cli import run_codes_command
+
+                run_codes_command(settings, args)
             case "rules":
                 from contact_center.routing.cli import run_rules_command
 
