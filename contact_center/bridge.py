@@ -135,6 +135,7 @@ class Bridge:
             await self.agi.close()
             await self.ami.close()
             await self.journal.close()
+            await self.router.aclose()
 
     async def _consume(self) -> None:
         tracker, journal, pending = self.tracker, self.journal, self._pending

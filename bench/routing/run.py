@@ -371,6 +371,7 @@ async def measure(
         refresher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await refresher
+        await router.aclose()
         await engine.dispose()
     return Results(target, saturation)
 

@@ -10,10 +10,12 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+import sqlalchemy
+from sqlalchemy import Select, bindparam, event, func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -31,6 +33,7 @@ from contact_center.routing.rules import (
 )
 from contact_center.routing.store import default_document, load_document
 from contact_center.settings import Settings
+from contact_center.storage.db import sqlite_pragmas
 from contact_center.storage.models import Case, Customer, Interaction, PhoneNumber, User
 
 log = logging.getLogger(__name__)
@@ -80,9 +83,7 @@ LAST_AGENT = (
 """The agent who last answered the customer ``:customer_id``, and when: built once."""
 
 
-async def lookup_caller(connection: AsyncConnection, e164: str) -> list[CallerRecord]:
-    """Every customer the number belongs to (usually one), with what the rules look at."""
-    rows = await connection.execute(LOOKUP, {"e164": e164})
+def _records(rows: Iterable[Any]) -> list[CallerRecord]:
     return [
         CallerRecord(
             customer_id=row[0],
@@ -100,9 +101,7 @@ async def lookup_caller(connection: AsyncConnection, e164: str) -> list[CallerRe
     ]
 
 
-async def with_last_agent(connection: AsyncConnection, record: CallerRecord) -> CallerRecord:
-    """The agent who last answered this customer, and when."""
-    row = (await connection.execute(LAST_AGENT, {"customer_id": record.customer_id})).first()
+def _with_last(record: CallerRecord, row: Any) -> CallerRecord:
     if row is None:
         return record
     return CallerRecord(
@@ -113,6 +112,57 @@ async def with_last_agent(connection: AsyncConnection, record: CallerRecord) -> 
             "last_contact_at": row[2],
         }
     )
+
+
+async def lookup_caller(connection: AsyncConnection, e164: str) -> list[CallerRecord]:
+    """Every customer the number belongs to (usually one), with what the rules look at."""
+    return _records(await connection.execute(LOOKUP, {"e164": e164}))
+
+
+class SqliteLookup:
+    """The caller lookup on a SQLite file in one trip to a worker thread.
+
+    aiosqlite makes a trip to its thread (and back) for every step of a query: cursor,
+    execute, fetch, close, the pool's rollback. Each trip wakes a thread, which is what a
+    decision waits for most when calls arrive one by one. Here a plain (pysqlite) engine on
+    the same file does the whole lookup in one `asyncio.to_thread`."""
+
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url).set(drivername="sqlite")
+        self._engine = sqlalchemy.create_engine(
+            url, connect_args={"check_same_thread": False}, pool_size=4, max_overflow=4
+        )
+        event.listen(self._engine, "connect", sqlite_pragmas)
+
+    @staticmethod
+    def usable(database_url: str) -> bool:
+        """A SQLite file (an in-memory database is not shared between connections)."""
+        url = make_url(database_url)
+        return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+    def _lookup(self, e164: str, last_agent: bool) -> list[CallerRecord]:
+        with self._engine.connect() as connection:
+            records = _records(connection.execute(LOOKUP, {"e164": e164}))
+            if last_agent:
+                records = [
+                    _with_last(
+                        r, connection.execute(LAST_AGENT, {"customer_id": r.customer_id}).first()
+                    )
+                    for r in records
+                ]
+        return records
+
+    async def callers(self, e164: str, *, last_agent: bool) -> list[CallerRecord]:
+        return await asyncio.to_thread(self._lookup, e164, last_agent)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._engine.dispose)
+
+
+async def with_last_agent(connection: AsyncConnection, record: CallerRecord) -> CallerRecord:
+    """The agent who last answered this customer, and when."""
+    row = (await connection.execute(LAST_AGENT, {"customer_id": record.customer_id})).first()
+    return _with_last(record, row)
 
 
 def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
@@ -147,6 +197,22 @@ class Router:
         self._book_at = 0.0
         self._fallback: Rulebook | None = None
         self._reloading = asyncio.Lock()
+        url = self._engine.url.render_as_string(hide_password=False)
+        self._sqlite_url = url if SqliteLookup.usable(url) else None
+        self._sqlite: SqliteLookup | None = None
+        self._sqlite_opening = asyncio.Lock()
+
+    async def _sqlite_lookup(self) -> SqliteLookup | None:
+        if self._sqlite is None and self._sqlite_url is not None:
+            async with self._sqlite_opening:
+                if self._sqlite is None:  # making an engine looks at the file's path: a thread
+                    self._sqlite = await asyncio.to_thread(SqliteLookup, self._sqlite_url)
+        return self._sqlite
+
+    async def aclose(self) -> None:
+        """Close what the router opened of its own (the SQLite lookup's connections)."""
+        if self._sqlite is not None:
+            await self._sqlite.close()
 
     async def _build(self, document: RulebookDocument) -> Rulebook:
         # resolving time zones reads zoneinfo's files: off the event loop
@@ -229,12 +295,16 @@ class Router:
         records: list[CallerRecord] = []
         if e164 is not None:
             try:
-                async with asyncio.timeout(self._timeout), self._engine.connect() as connection:
-                    records = await lookup_caller(connection, e164)
-                    if records and any(
-                        rule.then.preferred_agent == "last_agent" for rule in book.rules
-                    ):
-                        records = [await with_last_agent(connection, r) for r in records]
+                last_agent = any(rule.then.preferred_agent == "last_agent" for rule in book.rules)
+                async with asyncio.timeout(self._timeout):
+                    sqlite = await self._sqlite_lookup()
+                    if sqlite is not None:
+                        records = await sqlite.callers(e164, last_agent=last_agent)
+                    else:
+                        async with self._engine.connect() as connection:
+                            records = await lookup_caller(connection, e164)
+                            if records and last_agent:
+                                records = [await with_last_agent(connection, r) for r in records]
             except (TimeoutError, SQLAlchemyError, OSError) as err:
                 log.warning(
                     "uniqueid=%s customer lookup failed (%s): routing as unknown",

@@ -33,7 +33,7 @@ def _unicode_lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.create_function(SQLITE_LOWER, 1, _unicode_lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -55,7 +55,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """One engine per process; SQLite gets WAL, foreign keys and a busy timeout."""
     if settings.sqlite:
         engine = create_async_engine(settings.database_url)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     return create_async_engine(settings.database_url, pool_size=10, max_overflow=10)
 

@@ -29,9 +29,14 @@ async def router_ctx(app: web.Application) -> AsyncIterator[None]:
     this node's calls at once), else one of its own on the app's database and live state."""
     if BRIDGE in app:
         app[ROUTER] = app[BRIDGE].router
-    else:
-        app[ROUTER] = Router(app[DATABASE].sessions, app[SETTINGS], app[MESSAGING].live)
-    yield
+        yield
+        return
+    router = Router(app[DATABASE].sessions, app[SETTINGS], app[MESSAGING].live)
+    app[ROUTER] = router
+    try:
+        yield
+    finally:
+        await router.aclose()
 
 
 async def current_document(session: AsyncSession) -> tuple[RulebookDocument, bool]:
