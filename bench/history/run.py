@@ -29,7 +29,7 @@ import aiosqlite
 import asyncpg
 import sqlalchemy
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench.history import dataset
@@ -44,7 +44,6 @@ PG_USER = "postgres"
 CACHE_DIR = Path("var/bench")
 LIMIT = 50
 HEAVY = 200
-BENCH_INDEX = "bench_ix_phone_numbers_customer_id"
 """Not in our schema: made for one line of figures, then dropped."""
 
 
@@ -57,7 +56,6 @@ class Options:
     warmup: int
     seed: int
     cache_dir: Path
-    index_check: bool
     out: Callable[[str], None] = print
 
 
@@ -329,26 +327,6 @@ async def measure(label: str, url: str, options: Options) -> None:
         per_agent = sum(len(r) for _, r in results) / max(len(results), 1)
         out(line(label, "due_tasks of an agent", latencies, f" tasks_per_call={per_agent:.1f}"))
 
-        if options.index_check:
-            async with engine.begin() as connection:
-                await connection.execute(
-                    text(f"CREATE INDEX {BENCH_INDEX} ON phone_numbers (customer_id)")
-                )
-            try:
-                latencies, _ = await timed(sessions, card, anyone, warm)
-                out(
-                    line(
-                        label,
-                        "customer_card with an index on phone_numbers(customer_id) "
-                        "(not in the schema; made for this line, then dropped)",
-                        latencies,
-                    )
-                )
-                latencies, _ = await timed(sessions, pop, anyone, warm)
-                out(line(label, "screen pop with that index, random customers", latencies))
-            finally:
-                async with engine.begin() as connection:
-                    await connection.execute(text(f"DROP INDEX IF EXISTS {BENCH_INDEX}"))
         p99 = percentile(sorted(pop_random), 0.99) / 1000
         out(
             f"[{label}] screen pop p99 {p99:.2f} ms for random customers "
@@ -392,15 +370,6 @@ async def sqlite_dataset(options: Options) -> str:
         stats = {"rows": shape.rows, "seconds": shape.seconds}
         await asyncio.to_thread(meta.write_text, json.dumps(stats), encoding="utf-8")
         options.out(describe("sqlite", f"built {path}", shape))
-    # a run stopped between CREATE and DROP INDEX must not skew the next one
-    engine = await asyncio.to_thread(
-        create_engine, load_settings({}, database_url=f"sqlite+aiosqlite:///{path}")
-    )
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(f"DROP INDEX IF EXISTS {BENCH_INDEX}"))
-    finally:
-        await engine.dispose()
     return f"sqlite+aiosqlite:///{path}"
 
 
@@ -469,12 +438,6 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, list[str]]:
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--cache-dir", type=Path, default=CACHE_DIR)
-    parser.add_argument(
-        "--no-index-check",
-        dest="index_check",
-        action="store_false",
-        help="skip the lines measured with an index on phone_numbers(customer_id)",
-    )
     args = parser.parse_args(argv)
     for name in ("customers", "interactions", "samples", "searches"):
         if getattr(args, name) < 1:
@@ -490,7 +453,6 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, list[str]]:
         warmup=args.warmup,
         seed=args.seed,
         cache_dir=args.cache_dir,
-        index_check=args.index_check,
     )
     return options, databases
 

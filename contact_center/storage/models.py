@@ -162,6 +162,7 @@ class PhoneNumber(Base):
     __tablename__ = "phone_numbers"
     __table_args__ = (
         UniqueConstraint("e164", "customer_id", name="uq_phone_numbers_e164_customer"),
+        Index("ix_phone_numbers_customer_id", "customer_id"),  # a customer's numbers (card)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
