@@ -1,9 +1,10 @@
 """The agent state JSON API: state, queue log-in/out, pause/resume, click-to-call, and the
-pause reason and disposition lists.
+pause reason and disposition lists; and what the desk page shows of the agent's state.
 
 Every route needs a login; every POST a CSRF token (the auth middleware). Bodies are JSON
-objects. Errors are `{"error": <stable id>, "message": ...}`: 400 invalid, 403 forbidden,
-502 refused by Asterisk, 503 no bridge or no AMI."""
+objects (or forms, from the desk's buttons). Errors are `{"error": <stable id>,
+"message": ...}`: 400 invalid, 403 forbidden, 502 refused by Asterisk, 503 no bridge or no
+AMI."""
 
 from __future__ import annotations
 
@@ -35,7 +36,14 @@ routes = web.RouteTableDef()
 Action = Callable[[web.Request, AsyncSession, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 async def _body(request: web.Request) -> dict[str, Any]:
+    """A JSON object, or the fields of a form (the desk's buttons post forms)."""
+    if request.content_type in FORM_TYPES:
+        form = await request.post()
+        return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     if request.content_type != "application/json":
         raise AgentCommandInvalid("send a JSON object (Content-Type: application/json)")
     try:
@@ -79,6 +87,19 @@ async def _state_of(request: web.Request, interface: str) -> dict[str, Any]:
     data = state.to_data()
     data["now"] = time.time()
     return data
+
+
+async def desk_context(request: web.Request) -> dict[str, Any]:
+    """For the desk page: the agent's state, the queues they may join, the pause reasons
+    (a user without a phone gets none of it)."""
+    identity = current_user(request)
+    if not identity.interface:
+        return {"state": None, "queues": [], "pause_reasons": []}
+    state = AgentState.from_data(await _state_of(request, identity.interface))
+    async with request.app[DATABASE].sessions() as session:
+        queues = await service.queues_of(session, identity.user_id)
+        reasons = await codes.list_codes(session, codes.PAUSE_REASON)
+    return {"state": state, "queues": queues, "pause_reasons": reasons}
 
 
 def _user_id(request: web.Request, body: dict[str, Any]) -> object:

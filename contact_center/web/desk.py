@@ -12,6 +12,7 @@ from aiohttp import web
 
 from contact_center.bus import AgentCall
 from contact_center.errors import BusUnavailable
+from contact_center.web import agents_api
 from contact_center.web.auth import current_user, require_role
 from contact_center.web.keys import MESSAGING
 
@@ -47,6 +48,7 @@ async def desk_page(request: web.Request) -> web.StreamResponse:
         except (BusUnavailable, ValueError) as err:
             log.warning("desk: no current call for %s: %s", identity.interface, err)
     context: dict[str, Any] = {"call": call, "interface": identity.interface, "now": time.time()}
+    context |= await agents_api.desk_context(request)
     response = aiohttp_jinja2.render_template("agent/desk.html", request, context)
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     return response

@@ -418,3 +418,28 @@ async def test_admins_edit_the_lists_others_read_them(client: Client) -> None:
     token = await as_user(client, "anna")
     status, body = await post(client, "/api/agent/pause", {"reason": "lunch"}, token)
     assert (status, body["error"]) == (400, "invalid")
+
+
+async def test_the_desk_shows_the_state_and_its_buttons_post_forms(
+    client: Client, fake: FakeAmi
+) -> None:
+    token = await as_user(client, "anna")
+    page = await (await client.get("/agent")).text()
+    assert 'id="agent-state"' in page
+    assert 'data-state="logged_out"' in page
+    assert '<option value="support-pl">support-pl</option>' in page
+    assert '<option value="lunch">Lunch</option>' in page
+    # the queue and pause forms, and the header's log-out form
+    assert page.count(f'name="csrf_token" value="{token}"') == 3
+    # what htmx sends for the pause form: the form's fields, the token among them
+    response = await client.post(
+        "/api/agent/pause", data={"csrf_token": token, "reason": "training"}
+    )
+    assert response.status == 200
+    assert sent(fake, "QueuePause")[-1]["Reason"] == "Training"
+    response = await client.post("/api/agent/pause", data={"reason": "training"})
+    assert response.status == 403
+    # no phone, no panel
+    await as_user(client, "boss")
+    page = await (await client.get("/agent")).text()
+    assert 'id="agent-state"' not in page

@@ -4,20 +4,30 @@ server (escaped by jinja2, in the user's language), which htmx swaps in by its i
 from __future__ import annotations
 
 import logging
+import time
 
 import jinja2
 
 from contact_center.bus import AgentCall, BusMessage
 from contact_center.bus.agent_call import TOPIC as AGENT_CALL
+from contact_center.calls.agents import TOPIC as AGENT_STATE
+from contact_center.calls.agents import AgentState
 
 log = logging.getLogger(__name__)
 
 CALL_CARD = "agent/call_card.html"
 STATUS = "agent/push_status.html"
+AGENT_STATE_PANEL = "agent/agent_state.html"
 
 
 def call_card(env: jinja2.Environment, call: AgentCall | None, language: str) -> str:
     return env.get_template(CALL_CARD).render(call=call, language=language)
+
+
+def agent_state(env: jinja2.Environment, state: AgentState, language: str) -> str:
+    return env.get_template(AGENT_STATE_PANEL).render(
+        state=state, now=time.time(), language=language
+    )
 
 
 def connected(env: jinja2.Environment, language: str) -> str:
@@ -34,4 +44,11 @@ def fragment(env: jinja2.Environment, message: BusMessage, language: str) -> str
             log.warning("push: malformed %s message dropped: %s", message.topic, err)
             return None
         return call_card(env, call, language)
+    if message.topic == AGENT_STATE:
+        try:
+            state = AgentState.from_data(message.data)
+        except ValueError as err:
+            log.warning("push: malformed %s message dropped: %s", message.topic, err)
+            return None
+        return agent_state(env, state, language)
     return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from aiohttp import WSCloseCode, web
 
 from contact_center.accounts import Identity, resume_session
 from contact_center.bus import AgentCall
+from contact_center.calls.agents import LOGGED_OUT, AgentState
 from contact_center.errors import BusUnavailable
 from contact_center.web.auth import COOKIE, maybe_user
 from contact_center.web.auth.middleware import session_policy
@@ -79,7 +81,12 @@ async def _serve(request: web.Request, socket: web.WebSocketResponse, client: Pu
     env = aiohttp_jinja2.get_env(request.app)
     language = client.identity.language
     await socket.send_str(render.connected(env, language))
-    await socket.send_str(render.call_card(env, await _current_call(request, client), language))
+    # the call card and (for an agent) their queue state: one frame, htmx swaps each by id
+    frame = render.call_card(env, await _current_call(request, client), language)
+    state = await _current_state(request, client)
+    if state is not None:
+        frame += render.agent_state(env, state, language)
+    await socket.send_str(frame)
     tasks = {
         asyncio.create_task(_send(socket, client, env)),
         asyncio.create_task(_receive(socket)),
@@ -113,6 +120,19 @@ async def _current_call(request: web.Request, client: PushClient) -> AgentCall |
     except (BusUnavailable, ValueError) as err:
         log.warning("push: no current call for %s: %s", interface, err)
         return None
+
+
+async def _current_state(request: web.Request, client: PushClient) -> AgentState | None:
+    """The agent's queue state now (logged out when in no queue); None without a phone."""
+    interface = client.identity.interface
+    if not interface:
+        return None
+    try:
+        state = await request.app[MESSAGING].live.agent_state(interface)
+    except (BusUnavailable, ValueError) as err:
+        log.warning("push: no agent state for %s: %s", interface, err)
+        state = None
+    return state or AgentState(interface, request.app[SETTINGS].node, LOGGED_OUT, time.time())
 
 
 async def _send(socket: web.WebSocketResponse, client: PushClient, env: jinja2.Environment) -> None:
