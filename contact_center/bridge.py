@@ -29,7 +29,7 @@ from contact_center.ami.client import AmiClient
 from contact_center.bus import LiveState, NodeStatus, Notifier
 from contact_center.bus.commands import Command, Commands, Reply
 from contact_center.calls.agent_phones import AgentPhones
-from contact_center.calls.agents import AgentStates
+from contact_center.calls.agents import LOGGED_OUT, AgentState, AgentStates
 from contact_center.calls.queue_watch import QueueWatch
 from contact_center.calls.tracker import CallTracker, FinishedCall
 from contact_center.errors import AmiError, BusUnavailable
@@ -239,6 +239,7 @@ class Bridge:
         await self._read_wrapups()
         for agent in self.agents.resync(entries, time.time()):
             await self._notifier.agent_state(agent)
+        await self._forget_stale_agents()
 
     async def _publish_queues(self) -> None:
         try:
@@ -254,6 +255,24 @@ class Bridge:
             await self._live.put_node(status)
         except BusUnavailable as err:
             log.warning("cannot publish the status of node %s: %s", status.node, err)
+
+    async def _forget_stale_agents(self) -> None:
+        """Agent phones of this node still in the live state (kept there by a bridge that
+        stopped) but in no queue of Asterisk's now: logged out, so no page shows them in."""
+        try:
+            kept = await self._live.agent_states()
+        except (BusUnavailable, ValueError) as err:
+            log.warning("cannot read the agents' states kept: %s", err)
+            return
+        now = time.time()
+        for state in kept:
+            if state.node != self.settings.node:
+                continue
+            if not self.agents.state(state.agent_interface, now).logged_in:
+                log.info("%s is in no queue any more: logged out", state.agent_interface)
+                await self._notifier.agent_state(
+                    AgentState(state.agent_interface, state.node, LOGGED_OUT, now)
+                )
 
     async def _read_wrapups(self) -> None:
         """Each queue's wrap-up time (Asterisk does not report a queue's wrapuptime)."""

@@ -5,16 +5,22 @@ Asterisk's events."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from redis.asyncio import Redis
+from redis.driver_info import DriverInfo
 from sqlalchemy import select
 
 from contact_center.accounts import create_user
+from contact_center.bus.redis import RedisLiveState
+from contact_center.calls.agents import AgentState, QueueState
 from contact_center.settings import load_settings
 from contact_center.storage.db import upgrade
 from contact_center.storage.models import (
@@ -33,12 +39,14 @@ from tests.web.auth_helpers import PASSWORD, Client, cheap_passwords, csrf_token
 ANNA = "PJSIP/agent-1001"
 KEY_ACCOUNT = "+48221234567"
 STRANGER = "+48587654321"
+REDIS_URL = "redis://127.0.0.1:6379/9"
 
 
-async def start(tmp_path: Path, fake: FakeAmi | None) -> Client:
+async def start(tmp_path: Path, fake: FakeAmi | None, **more: object) -> Client:
     overrides: dict[str, Any] = {
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}",
         "state_dir": tmp_path,
+        **more,
     }
     environ = {}
     if fake is not None:
@@ -443,3 +451,42 @@ async def test_the_desk_shows_the_state_and_its_buttons_post_forms(
     await as_user(client, "boss")
     page = await (await client.get("/agent")).text()
     assert 'id="agent-state"' not in page
+
+
+@pytest.mark.redis
+async def test_a_restarted_bridge_logs_out_the_phones_asterisk_no_longer_has(
+    tmp_path: Path, fake: FakeAmi
+) -> None:
+    """Split mode: a state kept in Redis by a bridge that stopped, for a phone Asterisk has
+    in no queue now, is cleared at the next bridge's first connect; another node's stays."""
+    driver = await asyncio.to_thread(DriverInfo)
+    redis = Redis.from_url(REDIS_URL, driver_info=driver)
+    live = RedisLiveState(redis)
+    node = f"n-{uuid.uuid4().hex[:8]}"
+    stale = AgentState(
+        "PJSIP/agent-1005", node, "paused", 1.0, "Lunch", (QueueState("main", "paused", 1.0),)
+    )
+    elsewhere = dataclasses.replace(stale, agent_interface="PJSIP/agent-1006", node=node + "x")
+    try:
+        await live.put_agent_state(stale)
+        await live.put_agent_state(elsewhere)
+        client = await start(tmp_path, fake, node=node, redis_url=REDIS_URL)
+        try:
+            for _ in range(100):
+                if await live.agent_state(stale.agent_interface) is None:
+                    break
+                await asyncio.sleep(0.05)
+            assert await live.agent_state(stale.agent_interface) is None
+            assert await live.agent_state(elsewhere.agent_interface) == elsewhere
+            # the loopback server's own member is kept, under this node
+            kept = await live.agent_state("PJSIP/agent1")
+            assert kept is not None
+            assert kept.node == node
+        finally:
+            await client.close()
+    finally:
+        await live.put_agent_state(
+            AgentState(elsewhere.agent_interface, elsewhere.node, "logged_out", 2.0)
+        )
+        await live.put_agent_state(AgentState("PJSIP/agent1", node, "logged_out", 2.0))
+        await redis.aclose()
