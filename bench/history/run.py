@@ -11,36 +11,39 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
 import os
 import platform
 import random
-import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import asyncpg
 import sqlalchemy
-from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bench.common import (
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    percentile,
+    postgres_database,
+    schema_head,
+    summary,
+)
 from bench.history import dataset
 from contact_center.crm import contact_history, customer_card, due_tasks, find_customers
 from contact_center.settings import load_settings
-from contact_center.storage.db import alembic_config, create_engine, session_factory, upgrade
+from contact_center.storage.db import create_engine, session_factory, upgrade
 from contact_center.storage.models import Customer, Interaction, PhoneNumber
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_USER = "postgres"
 CACHE_DIR = Path("var/bench")
 LIMIT = 50
 HEAVY = 200
@@ -62,27 +65,6 @@ class Options:
 Request = Callable[[AsyncSession, int], Awaitable[Any]]
 
 
-def percentile(sorted_values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile of an ascending sequence."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, min(len(sorted_values), round(share * len(sorted_values) + 0.5)))
-    return sorted_values[rank - 1]
-
-
-def summary(latencies_us: Sequence[float]) -> str:
-    values = sorted(v / 1000 for v in latencies_us)
-    return (
-        f"p50_ms={percentile(values, 0.50):.2f} p90_ms={percentile(values, 0.90):.2f} "
-        f"p99_ms={percentile(values, 0.99):.2f} max_ms={values[-1] if values else float('nan'):.2f}"
-    )
-
-
-def schema_head() -> str:
-    """The head revision of our migrations (reads the scripts: run it in a thread)."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head() or "none"
-
-
 def environment_line(postgres_version: str | None) -> str:
     parts = [
         f"{os.cpu_count()} CPUs",
@@ -94,25 +76,6 @@ def environment_line(postgres_version: str | None) -> str:
     if postgres_version:
         parts.append(postgres_version)
     return "environment: " + ", ".join(parts)
-
-
-@contextlib.asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    """A throwaway database with a random name, always dropped (``WITH (FORCE)``)."""
-    name = f"cc_bench_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield name
-    finally:
-        admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def timed(

@@ -18,32 +18,36 @@ import logging
 import os
 import platform
 import random
-import secrets
 import sqlite3
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import asyncpg
 import sqlalchemy
-from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.common import (
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    percentile,
+    postgres_database,
+    schema_head,
+    summary,
+)
 from bench.routing import dataset
 from contact_center.agi.server import AgiServer, Handler
 from contact_center.routing.agi_route import route_call
 from contact_center.routing.service import Router, lookup_caller
 from contact_center.settings import load_settings
-from contact_center.storage.db import alembic_config, create_engine, session_factory, upgrade
+from contact_center.storage.db import create_engine, session_factory, upgrade
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_USER = "postgres"
 CACHE_DIR = Path("var/bench")
 TARGET_P99_MS = 5.0
 KNOWN_SHARE = 0.85
@@ -82,24 +86,8 @@ class Options:
         return min(self.calls, max(self.open_min, round(rate * self.open_seconds)))
 
 
-def percentile(sorted_values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile of an ascending sequence."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, min(len(sorted_values), round(share * len(sorted_values) + 0.5)))
-    return sorted_values[rank - 1]
-
-
 def p99_ms(latencies_us: Sequence[float]) -> float:
     return percentile(sorted(v / 1000 for v in latencies_us), 0.99)
-
-
-def summary(latencies_us: Sequence[float]) -> str:
-    values = sorted(v / 1000 for v in latencies_us)
-    return (
-        f"p50_ms={percentile(values, 0.50):.2f} p90_ms={percentile(values, 0.90):.2f} "
-        f"p99_ms={percentile(values, 0.99):.2f} max_ms={values[-1] if values else float('nan'):.2f}"
-    )
 
 
 # --- callers ---------------------------------------------------------------------------------
@@ -131,11 +119,6 @@ def caller_mix(known: Sequence[str], unknown: Sequence[str], count: int, seed: i
 
 
 # --- data sets -------------------------------------------------------------------------------
-
-
-def schema_head() -> str:
-    """The head revision of our migrations (reads the scripts: run it in a thread)."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head() or "none"
 
 
 async def sqlite_dataset(options: Options) -> tuple[str, list[str], list[str]]:
@@ -183,25 +166,6 @@ async def sqlite_dataset(options: Options) -> tuple[str, list[str], list[str]]:
     candidates = dataset.unknown_numbers(max(count // 5, 50), options.seed)
     taken = await asyncio.to_thread(dataset.sqlite_existing, path, candidates)
     return f"sqlite+aiosqlite:///{path}", known, [n for n in candidates if n not in taken]
-
-
-@contextlib.asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    """A throwaway database with a random name, always dropped (``WITH (FORCE)``)."""
-    name = f"cc_bench_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield name
-    finally:
-        admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def postgres_dataset(name: str, options: Options) -> tuple[str, list[str], list[str], str]:
