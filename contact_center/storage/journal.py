@@ -167,7 +167,6 @@ class Journal:
         self.path = path
         self._queue: queue.SimpleQueue[tuple[str, bytes] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._failed: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._buffer: list[bytes] = []
         self._live: dict[str, list[bytes]] = {}
@@ -212,11 +211,6 @@ class Journal:
             self._queue.put(("rewrite", snapshot))
         else:
             self._queue.put(("append", data))
-
-    @property
-    def failed(self) -> BaseException | None:
-        """Why the writer thread stopped, if it did (the disk is full, the folder is gone)."""
-        return self._failed
 
     # --- life -----------------------------------------------------------------------------------
 
@@ -263,9 +257,12 @@ class Journal:
     def _run(self) -> None:
         try:
             self._write()
-        except BaseException as err:  # the bridge reads `failed` and says so
-            self._failed = err
-            log.error("journal %s stopped: %s", self.path, err)
+        except OSError as err:  # the disk is full, the folder is gone: say it loudly, once
+            log.error(
+                "journal %s stopped (%s): calls in progress are no longer kept on disk",
+                self.path,
+                err,
+            )
 
     def _write(self) -> None:
         out = _open_private(self.path, os.O_APPEND)
