@@ -1,0 +1,3 @@
+from tests.analytics.dataset import known
+
+__all__ = ["known"]
