@@ -14,16 +14,19 @@ calls that ended while it could not see them. The database keeps one row per
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
+from collections.abc import Iterable
 
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.agents.bridge_side import AgentCommands
-from contact_center.agi.server import AgiServer
+from contact_center.agi.protocol import AgiRequest
+from contact_center.agi.server import AgiServer, AgiSession
 from contact_center.ami import events as ev
 from contact_center.ami.client import AmiClient
 from contact_center.bus import LiveState, NodeStatus, Notifier
@@ -32,7 +35,8 @@ from contact_center.calls.agent_phones import AgentPhones
 from contact_center.calls.agents import LOGGED_OUT, AgentState, AgentStates
 from contact_center.calls.queue_watch import QueueWatch
 from contact_center.calls.tracker import CallTracker, FinishedCall
-from contact_center.errors import AmiError, BusUnavailable
+from contact_center.errors import AgiHangup, AmiError, BusUnavailable
+from contact_center.health.metrics import Metrics
 from contact_center.routing.agi_route import route_call
 from contact_center.routing.service import Router
 from contact_center.settings import Settings
@@ -48,6 +52,8 @@ RETRY_MAX_SECONDS = 10.0
 WRAPUP_TICK_SECONDS = 0.5
 WRITE_BATCH = 200
 """Most finished calls written in one transaction."""
+PROGRESS_TICK_SECONDS = 1.0
+ERROR_KINDS = ("database_write", "bus_publish", "ami_resync", "routing", "routing_timeout")
 
 
 class Bridge:
@@ -58,8 +64,15 @@ class Bridge:
         notifier: Notifier,
         live: LiveState,
         commands: Commands | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics = metrics or Metrics()
+        self.events_ingested = 0
+        """AMI events taken by the consumer (a plain int: cheap on the hot path)."""
+        self.calls_logged = 0
+        self.errors = dict.fromkeys(ERROR_KINDS, 0)
+        self._stalled_since: float | None = None
         self._sessions = sessions
         self._notifier = notifier
         self._live = live
@@ -73,13 +86,14 @@ class Bridge:
         self.agents = AgentStates(settings.node)
         self._commands = commands
         self.agent_commands = AgentCommands(self.ami)
-        self.router = router = Router(sessions, settings, live)
+        self.router = Router(sessions, settings, live)
         self.agi = AgiServer(
             settings.agi_host,
             settings.agi_port,
-            {"route": functools.partial(route_call, router)},
+            {"route": self._route},
             handler_timeout=settings.agi_route_timeout,
         )
+        metrics.add_source(self.metric_families)
 
     async def start(self) -> None:
         """Replay the journal, then bind the FastAGI port: a port in use fails here."""
@@ -126,6 +140,7 @@ class Bridge:
                 tasks.create_task(self._heartbeat(), name="heartbeat")
                 tasks.create_task(self.router.keep_fresh(), name="rulebook")
                 tasks.create_task(self._wrapup_clock(), name="wrap-up")
+                tasks.create_task(self._watch_progress(), name="progress")
                 if self._commands is not None:
                     tasks.create_task(
                         self._commands.serve(self.settings.node, self.handle_command),
@@ -141,6 +156,7 @@ class Bridge:
         tracker, journal, pending = self.tracker, self.journal, self._pending
         while True:
             event = await self.events.get()
+            self.events_ingested += 1
             if isinstance(event, ev.AmiConnected):
                 await self._publish_status()
                 await self._resync_queues()
@@ -177,6 +193,7 @@ class Bridge:
             ids = await self._log_calls(batch)
             for call, interaction_id in zip(batch, ids, strict=True):
                 self.journal.committed(call.linkedid)
+                self.calls_logged += 1
                 if interaction_id is None:
                     log.info("linkedid=%s was already logged", call.linkedid)
                     continue
@@ -198,6 +215,7 @@ class Bridge:
                 async with self._sessions() as session, session.begin():
                     return await save_calls(session, calls)
             except (SQLAlchemyError, OSError) as err:
+                self.errors["database_write"] += 1
                 log.error(
                     "linkedid=%s and %d more: cannot log the calls yet (%s); retrying in %.1fs",
                     calls[0].linkedid,
@@ -215,6 +233,7 @@ class Bridge:
         try:
             channels = await self.ami.action_list("CoreShowChannels")
         except AmiError as err:
+            self.errors["ami_resync"] += 1
             log.warning("cannot list the channels after connecting: %s", err)
             return
         for call in self.tracker.resync(channels, time.time()):
@@ -232,6 +251,7 @@ class Bridge:
         try:
             entries = await self.ami.action_list("QueueStatus")
         except AmiError as err:
+            self.errors["ami_resync"] += 1
             log.warning("cannot read the queues' status after connecting: %s", err)
             return
         self.queues.resync(entries, time.time())
@@ -245,6 +265,7 @@ class Bridge:
         try:
             await self._live.put_queues(self.settings.node, self.queues.snapshot())
         except BusUnavailable as err:
+            self.errors["bus_publish"] += 1
             log.warning("cannot publish the queues of node %s: %s", self.settings.node, err)
 
     async def _publish_status(self) -> None:
@@ -254,6 +275,7 @@ class Bridge:
         try:
             await self._live.put_node(status)
         except BusUnavailable as err:
+            self.errors["bus_publish"] += 1
             log.warning("cannot publish the status of node %s: %s", status.node, err)
 
     async def _forget_stale_agents(self) -> None:
@@ -298,3 +320,96 @@ class Bridge:
         while True:
             await self._publish_status()
             await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    # --- health and metrics ---------------------------------------------------------------
+
+    async def _route(self, request: AgiRequest, session: AgiSession) -> None:
+        """The FastAGI route, timed for the routing histogram; failures and answers cut by
+        the deadline are counted (a caller who hangs up is neither)."""
+        started = time.perf_counter()
+        try:
+            await route_call(self.router, request, session)
+        except AgiHangup:
+            raise
+        except asyncio.CancelledError:
+            self.errors["routing_timeout"] += 1
+            raise
+        except Exception:
+            self.errors["routing"] += 1
+            raise
+        finally:
+            self.metrics.routing_seconds.observe(time.perf_counter() - started)
+
+    async def _watch_progress(self) -> None:
+        """Notice a consumer that takes no event while events wait (it is stuck on
+        something that never returns): `stalled_seconds` grows, and liveness fails."""
+        last = self.events_ingested
+        while True:
+            await asyncio.sleep(PROGRESS_TICK_SECONDS)
+            now = time.monotonic()
+            if self.events_ingested == last and not self.events.empty():
+                if self._stalled_since is None:
+                    self._stalled_since = now
+            else:
+                self._stalled_since = None
+            last = self.events_ingested
+
+    @property
+    def stalled_seconds(self) -> float:
+        """How long events have waited while the consumer took none (0 when it keeps up)."""
+        since = self._stalled_since
+        return 0.0 if since is None else time.monotonic() - since
+
+    async def metric_families(self) -> Iterable[Metric]:
+        """This bridge's figures now, read at scrape time (see `health.metrics`)."""
+        node = self.settings.node
+
+        def gauge(name: str, text: str, value: float) -> GaugeMetricFamily:
+            family = GaugeMetricFamily(name, text, labels=["node"])
+            family.add_metric([node], value)
+            return family
+
+        def counter(name: str, text: str, value: float) -> CounterMetricFamily:
+            family = CounterMetricFamily(name, text, labels=["node"])
+            family.add_metric([node], value)
+            return family
+
+        errors = CounterMetricFamily(
+            "cc_errors", "Errors by kind (each one is also logged).", labels=["node", "kind"]
+        )
+        for kind, count in self.errors.items():
+            errors.add_metric([node, kind], count)
+        waiting = GaugeMetricFamily(
+            "cc_queue_callers_waiting", "Callers waiting in a queue now.", labels=["node", "queue"]
+        )
+        longest = GaugeMetricFamily(
+            "cc_queue_longest_wait_seconds",
+            "How long the queue's oldest caller has waited.",
+            labels=["node", "queue"],
+        )
+        now = time.time()
+        for queue, snapshot in sorted(self.queues.snapshot().items()):
+            waiting.add_metric([node, queue], snapshot.waiting)
+            oldest = snapshot.oldest_since
+            longest.add_metric([node, queue], 0.0 if oldest is None else max(now - oldest, 0.0))
+        return [
+            counter("cc_ami_events", "AMI events ingested by the bridge.", self.events_ingested),
+            counter(
+                "cc_calls_logged", "Finished calls written to the database.", self.calls_logged
+            ),
+            gauge("cc_ami_connected", "1 while the AMI link is up.", self.ami.connected),
+            gauge(
+                "cc_calls_active", "Calls in progress followed by the bridge.", self.tracker.active
+            ),
+            gauge(
+                "cc_calls_unwritten",
+                "Finished calls waiting for the database.",
+                self._pending.qsize(),
+            ),
+            gauge("cc_event_backlog", "AMI events waiting for the consumer.", self.events.qsize()),
+            gauge("cc_agi_connections", "FastAGI connections open now.", self.agi.connections),
+            gauge("cc_journal_writing", "1 while the journal's writer runs.", self.journal.writing),
+            errors,
+            waiting,
+            longest,
+        ]

@@ -8,12 +8,14 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
 from aiohttp import web
 
 from contact_center import logs
 from contact_center.errors import ContactCenterError, SettingsError
+from contact_center.health.server import serve_bridge_health
+from contact_center.health.watchdog import LoopWatchdog
 from contact_center.runtime import open_database, open_messaging, run_bridge
 from contact_center.settings import Settings, load_settings
 from contact_center.storage.db import upgrade
@@ -26,8 +28,31 @@ def _serve(settings: Settings, *, with_bridge: bool) -> None:
     if with_bridge:
         settings.require_ami_secret()
     app = create_app(settings, with_bridge=with_bridge)
+    app.cleanup_ctx.append(_watchdog_ctx(settings))
     log.info("web on http://%s:%s/", settings.http_host, settings.http_port)
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
+
+
+@contextlib.contextmanager
+def _watchdog(settings: Settings) -> Iterator[None]:
+    """The frozen-loop watchdog (CC_WATCHDOG_SECONDS; 0 turns it off)."""
+    if not settings.watchdog_seconds:
+        yield
+        return
+    watchdog = LoopWatchdog(settings.watchdog_seconds)
+    watchdog.start()
+    try:
+        yield
+    finally:
+        watchdog.stop()
+
+
+def _watchdog_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def watchdog_ctx(_app: web.Application) -> AsyncIterator[None]:
+        with _watchdog(settings):
+            yield
+
+    return watchdog_ctx
 
 
 async def _bridge_only(settings: Settings) -> None:
@@ -38,9 +63,11 @@ async def _bridge_only(settings: Settings) -> None:
     async with (
         open_database(settings) as database,
         open_messaging(settings) as messaging,
-        run_bridge(settings, database, messaging),
+        run_bridge(settings, database, messaging) as bridge,
+        serve_bridge_health(database, messaging, bridge),
     ):
-        await stop.wait()
+        with _watchdog(settings):
+            await stop.wait()
     log.info("bridge stopped")
 
 

@@ -20,6 +20,7 @@ from contact_center.bridge import Bridge
 from contact_center.bus import Bus, LiveState, MemoryBus, MemoryLiveState, Notifier
 from contact_center.bus.commands import Commands, MemoryCommands, RedisCommands
 from contact_center.bus.redis import RedisBus, RedisLiveState
+from contact_center.health.metrics import Metrics
 from contact_center.settings import Settings
 from contact_center.storage.db import create_engine, make_sqlite_dir, session_factory
 
@@ -76,11 +77,16 @@ async def open_messaging(settings: Settings) -> AsyncIterator[Messaging]:
 
 @contextlib.asynccontextmanager
 async def run_bridge(
-    settings: Settings, database: Database, messaging: Messaging
+    settings: Settings, database: Database, messaging: Messaging, metrics: Metrics | None = None
 ) -> AsyncIterator[Bridge]:
     """Run a bridge in a task owned by this context; a crash of it is logged, not lost."""
     bridge = Bridge(
-        settings, database.sessions, messaging.notifier, messaging.live, messaging.commands
+        settings,
+        database.sessions,
+        messaging.notifier,
+        messaging.live,
+        messaging.commands,
+        metrics,
     )
     await bridge.start()
     task = asyncio.create_task(bridge.run(), name=f"bridge-{settings.node}")

@@ -71,6 +71,10 @@ class Settings:
     debian_mirror: str | None = None
     cookie_secure: bool = False
     session_idle_minutes: int = 720
+    bridge_http_host: str = "127.0.0.1"
+    bridge_http_port: int = 8081
+    metrics_token: Secret | None = None
+    watchdog_seconds: float = 15.0
 
     @property
     def sqlite(self) -> bool:
@@ -175,6 +179,13 @@ def _minutes(value: str) -> int:
     return minutes
 
 
+def _watchdog(value: str) -> float:
+    seconds = float(value)
+    if seconds != 0 and not seconds >= 2:
+        raise ValueError("must be 0 (off) or at least 2 seconds")
+    return seconds
+
+
 def _timezone(value: str) -> str:
     value = value.strip()
     try:
@@ -241,6 +252,10 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     take("CC_DEBIAN_MIRROR", "debian_mirror", _text)
     take("CC_COOKIE_SECURE", "cookie_secure", _bool)
     take("CC_SESSION_IDLE_MINUTES", "session_idle_minutes", _minutes)
+    take("CC_BRIDGE_HTTP_HOST", "bridge_http_host", _host)
+    take("CC_BRIDGE_HTTP_PORT", "bridge_http_port", _port)
+    take("CC_METRICS_TOKEN", "metrics_token", lambda v: Secret(_text(v)))
+    take("CC_WATCHDOG_SECONDS", "watchdog_seconds", _watchdog)
 
     if "ami_secret" not in values and env.get("CC_AMI_SECRET_FILE"):
         secret_path = Path(env["CC_AMI_SECRET_FILE"])

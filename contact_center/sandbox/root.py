@@ -100,7 +100,7 @@ def prepare_root(root: Path) -> None:
 
 async def build_root(settings: Settings) -> Path:
     """Return the root at ``settings.sandbox_root``, debootstrapping it first if needed."""
-    root = settings.sandbox_root.resolve()
+    root = await asyncio.to_thread(settings.sandbox_root.resolve)  # it reads links on disk
     if await asyncio.to_thread(root_is_ready, root):
         return root
     if os.geteuid() != 0:

@@ -212,6 +212,12 @@ class Journal:
         else:
             self._queue.put(("append", data))
 
+    @property
+    def writing(self) -> bool:
+        """False once the writer thread has stopped (the disk failed): calls in progress are
+        then no longer kept, and the bridge is not ready."""
+        return self._thread is not None and self._thread.is_alive()
+
     # --- life -----------------------------------------------------------------------------------
 
     async def start(self, replayed: list[ev.AmiEvent]) -> None:

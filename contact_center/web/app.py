@@ -9,11 +9,20 @@ import jinja2
 from aiohttp import web
 
 from contact_center.accounts import Passwords
+from contact_center.health.metrics import Metrics
 from contact_center.i18n import Formats, load_catalogs
 from contact_center.runtime import open_database, open_messaging, run_bridge
 from contact_center.settings import PROJECT_ROOT, Settings
 from contact_center.web import agents_api, auth, desk, health, i18n, routing, status
-from contact_center.web.keys import BRIDGE, CATALOGS, DATABASE, MESSAGING, PASSWORDS, SETTINGS
+from contact_center.web.keys import (
+    BRIDGE,
+    CATALOGS,
+    DATABASE,
+    MESSAGING,
+    METRICS,
+    PASSWORDS,
+    SETTINGS,
+)
 from contact_center.web.push import lifecycle as push
 from contact_center.web.push import views as push_views
 
@@ -27,6 +36,8 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
     app[SETTINGS] = settings
     app[PASSWORDS] = Passwords()
     app[CATALOGS] = load_catalogs()
+    app[METRICS] = Metrics()
+    app[METRICS].add_source(health.web_metrics(app))
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         async with open_database(settings) as database:
@@ -39,7 +50,7 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
             yield
 
     async def bridge_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with run_bridge(settings, app[DATABASE], app[MESSAGING]) as bridge:
+        async with run_bridge(settings, app[DATABASE], app[MESSAGING], app[METRICS]) as bridge:
             app[BRIDGE] = bridge
             yield
 

@@ -1,26 +1,47 @@
-"""Liveness and readiness, for the proxy, the orchestrator and the tests."""
+"""Liveness, readiness and metrics, for the proxy, the orchestrator, Prometheus and the tests.
+
+The same views serve the web app and the stand-alone bridge's own small server
+(`contact_center/health/server.py`):
+
+- `/health/live`: the process answers (its event loop turns) and, with a bridge, the event
+  consumer is not stuck; never looks at a dependency.
+- `/health/ready`: the database, Redis (split mode), and with a bridge its AMI link and its
+  journal's writer (see `contact_center/health/checks.py`); 503 when one is not ok. Each
+  node's AMI link, as its bridge last reported it, is listed too (not a condition).
+- `/metrics`: the Prometheus text format; with `CC_METRICS_TOKEN` set it needs
+  `Authorization: Bearer <token>`, without it only loopback peers get it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import time
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 
 from contact_center.errors import BusUnavailable
-from contact_center.web.keys import DATABASE, MESSAGING, SETTINGS
+from contact_center.health import checks
+from contact_center.health.metrics import CONTENT_TYPE, Source
+from contact_center.web.keys import BRIDGE, DATABASE, MESSAGING, METRICS, PUSH_HUB, SETTINGS
 
 NODE_STALE_SECONDS = 10.0
-CHECK_TIMEOUT = 2.0
+STALLED_SECONDS = 10.0
+"""A bridge whose consumer took no waiting event for this long is not alive."""
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/health/live")
-async def live(_request: web.Request) -> web.Response:
+async def live(request: web.Request) -> web.Response:
+    bridge = request.app.get(BRIDGE)
+    if bridge is not None and (stalled := bridge.stalled_seconds) > STALLED_SECONDS:
+        body = {"status": "stuck", "events_waiting_seconds": round(stalled, 1)}
+        return web.json_response(body, status=503)
     return web.json_response({"status": "alive"})
 
 
@@ -39,25 +60,58 @@ async def node_states(request: web.Request) -> list[dict[str, Any]]:
 
 @routes.get("/health/ready")
 async def ready(request: web.Request) -> web.Response:
-    """Ready when the database (and Redis, in split mode) answer; nodes are reported."""
-    checks: dict[str, Any] = {}
+    app = request.app
+    split = app[SETTINGS].redis_url is not None
+    result: dict[str, Any] = await checks.readiness(
+        app[DATABASE].engine, app[MESSAGING].live if split else None, app.get(BRIDGE)
+    )
+    ok = all(value == checks.OK for value in result.values())
     try:
-        async with asyncio.timeout(CHECK_TIMEOUT), request.app[DATABASE].engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except (TimeoutError, SQLAlchemyError, OSError) as err:
-        checks["database"] = f"unavailable: {type(err).__name__}"
-    if request.app[SETTINGS].redis_url is not None:
-        try:
-            async with asyncio.timeout(CHECK_TIMEOUT):
-                await request.app[MESSAGING].live.ping()
-            checks["redis"] = "ok"
-        except (TimeoutError, BusUnavailable) as err:
-            checks["redis"] = f"unavailable: {type(err).__name__}"
-    try:
-        async with asyncio.timeout(CHECK_TIMEOUT):
-            checks["nodes"] = await node_states(request)
+        async with asyncio.timeout(checks.CHECK_TIMEOUT):
+            result["nodes"] = await node_states(request)
     except (TimeoutError, BusUnavailable):
-        checks["nodes"] = []
-    ok = all(value == "ok" for key, value in checks.items() if key != "nodes")
-    return web.json_response({"ready": ok, **checks}, status=200 if ok else 503)
+        result["nodes"] = []
+    return web.json_response({"ready": ok, **result}, status=200 if ok else 503)
+
+
+def _loopback(request: web.Request) -> bool:
+    try:
+        return request.remote is not None and ipaddress.ip_address(request.remote).is_loopback
+    except ValueError:  # a unix socket's peer
+        return False
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    token = request.app[SETTINGS].metrics_token
+    if token is None:
+        if not _loopback(request):
+            return web.json_response(
+                {"error": "forbidden", "message": "Metrics: loopback only, or set a token."},
+                status=403,
+            )
+    else:
+        sent = request.headers.get("Authorization", "")
+        expected = f"Bearer {token.reveal()}"
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
+            return web.json_response(
+                {"error": "unauthorized", "message": "Metrics need the bearer token."},
+                status=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+    body = await request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+def web_metrics(app: web.Application) -> Source:
+    """The web process's own figures: its connected push clients."""
+
+    async def families() -> list[Metric]:
+        hub = app.get(PUSH_HUB)
+        clients = GaugeMetricFamily(
+            "cc_push_clients", "Websocket clients connected to this web process."
+        )
+        clients.add_metric([], len(hub.clients()) if hub is not None else 0)
+        return [clients]
+
+    return families

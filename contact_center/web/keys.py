@@ -6,6 +6,7 @@ from aiohttp import web
 
 from contact_center.accounts import Passwords
 from contact_center.bridge import Bridge
+from contact_center.health.metrics import Metrics
 from contact_center.i18n import Catalogs
 from contact_center.routing.service import Router
 from contact_center.runtime import Database, Messaging
@@ -17,6 +18,8 @@ DATABASE = web.AppKey("database", Database)
 MESSAGING = web.AppKey("messaging", Messaging)
 BRIDGE = web.AppKey("bridge", Bridge)
 PASSWORDS = web.AppKey("passwords", Passwords)
+METRICS = web.AppKey("metrics", Metrics)
+"""This process's metrics (one registry per process, see `contact_center/health/metrics.py`)."""
 ROUTER = web.AppKey("router", Router)
 """This process's router: the simulator decides with it, edits invalidate its rulebook."""
 CATALOGS = web.AppKey("catalogs", Catalogs)
