@@ -267,6 +267,8 @@ class Bridge:
         except BusUnavailable as err:
             self.errors["bus_publish"] += 1
             log.warning("cannot publish the queues of node %s: %s", self.settings.node, err)
+            return
+        await self._notifier.queues_changed(self.settings.node)
 
     async def _publish_status(self) -> None:
         status = NodeStatus(

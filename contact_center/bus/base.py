@@ -110,6 +110,11 @@ class LiveState(Protocol):
         """The call on the phone `interface` now, if any."""
         ...
 
+    async def agent_calls(self, interfaces: list[str]) -> dict[str, AgentCall]:
+        """The calls on the phones `interfaces` now, by interface (phones without one are
+        left out): one round trip."""
+        ...
+
     async def put_agent_state(self, state: AgentState) -> None:
         """Keep `state` as the agent phone's state (a logged-out phone is forgotten)."""
         ...

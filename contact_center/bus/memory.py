@@ -63,6 +63,9 @@ class MemoryLiveState:
     async def agent_call(self, interface: str) -> AgentCall | None:
         return self._agent_calls.get(interface)
 
+    async def agent_calls(self, interfaces: list[str]) -> dict[str, AgentCall]:
+        return {i: self._agent_calls[i] for i in interfaces if i in self._agent_calls}
+
     async def put_agent_state(self, state: AgentState) -> None:
         if state.logged_in:
             self._agent_states[state.agent_interface] = state

@@ -13,6 +13,8 @@ from contact_center.errors import BusUnavailable
 
 log = logging.getLogger(__name__)
 
+QUEUES_CHANGED = "queues.changed"
+
 
 class Notifier:
     def __init__(self, bus: Bus, live: LiveState | None = None) -> None:
@@ -66,6 +68,11 @@ class Notifier:
             except BusUnavailable as err:
                 log.warning("cannot keep the state of %s: %s", state.agent_interface, err)
         await self._publish(BusMessage(AGENT_STATE, state.to_data()))
+
+    async def queues_changed(self, node: str) -> None:
+        """Callers joined or left a queue of `node` (the live state has them already): the
+        wallboards read it again."""
+        await self._publish(BusMessage(QUEUES_CHANGED, {"node": node}))
 
     async def session_ended(self, session_id: int) -> None:
         """A login session ended (a logout): every web process closes its websockets."""

@@ -109,6 +109,15 @@ class RedisLiveState:
             raise BusUnavailable(f"Redis: {err}") from err
         return None if raw is None else AgentCall.decode(raw)
 
+    async def agent_calls(self, interfaces: list[str]) -> dict[str, AgentCall]:
+        if not interfaces:
+            return {}
+        try:
+            values = await self._redis.mget([AGENT_CALL + i for i in interfaces])
+        except RedisError as err:
+            raise BusUnavailable(f"Redis: {err}") from err
+        return {i: AgentCall.decode(raw) for i, raw in zip(interfaces, values, strict=True) if raw}
+
     async def put_agent_state(self, state: AgentState) -> None:
         try:
             if state.logged_in:

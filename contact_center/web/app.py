@@ -25,6 +25,8 @@ from contact_center.web.keys import (
 )
 from contact_center.web.push import lifecycle as push
 from contact_center.web.push import views as push_views
+from contact_center.web.wallboard import close_boards, wallboard_ctx
+from contact_center.web.wallboard import routes as wallboard_routes
 
 TEMPLATES = PROJECT_ROOT / "agent_ui" / "templates"
 STATIC = PROJECT_ROOT / "agent_ui" / "static"
@@ -60,7 +62,9 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
         app.cleanup_ctx.append(bridge_ctx)
     app.cleanup_ctx.append(routing.router_ctx)
     app.cleanup_ctx.append(push.push_ctx)
+    app.cleanup_ctx.append(wallboard_ctx)
     app.on_shutdown.append(push.close_sockets)
+    app.on_shutdown.append(close_boards)
 
     templates = aiohttp_jinja2.setup(
         app,
@@ -79,5 +83,6 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
     app.add_routes(desk.routes)
     app.add_routes(agents_api.routes)
     app.add_routes(push_views.routes)
+    app.add_routes(wallboard_routes)
     app.router.add_static("/static", STATIC)
     return app

@@ -11,6 +11,7 @@ from contact_center.i18n import Catalogs
 from contact_center.routing.service import Router
 from contact_center.runtime import Database, Messaging
 from contact_center.settings import Settings
+from contact_center.wallboard.feed import WallboardFeed
 from contact_center.web.push.hub import PushHub
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -26,3 +27,5 @@ CATALOGS = web.AppKey("catalogs", Catalogs)
 """Every language's translations, compiled at start-up."""
 PUSH_HUB = web.AppKey("push_hub", PushHub)
 """This process's connected websockets, fed by its one bus listener."""
+WALLBOARD = web.AppKey("wallboard", WallboardFeed)
+"""This process's wallboard feed: the board now and the wallboards connected here."""
