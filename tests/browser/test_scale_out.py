@@ -1,0 +1,117 @@
+"""Several web processes behind a proxy, in the split mode (a `bridge` and two `web`
+processes on real PostgreSQL and Redis, the sandbox's Asterisk, a real SIP call): the
+agent's pop reaches the page through whichever web process it is connected to; when that
+process dies (SIGKILL), the page reconnects through the proxy to the other one, with the
+same login session, shows the call in progress again, and gets the rest of the call's news
+from there."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import signal
+from pathlib import Path
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, expect
+
+from contact_center.sandbox import AgentPhone, AsteriskSandbox, place_call
+from contact_center.settings import load_settings
+from tests.browser.test_sip_pop import AGENT, AGENT_PORT, desk, prepared
+from tests.e2e.failover import FailoverProxy
+from tests.e2e.harness import Process, center_env, free_port, running, wait_node_linked
+from tests.pg import temporary_postgres_database
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.timeout(300)]
+
+REDIS_URL = "redis://127.0.0.1:6379/9"
+HOLD = 25.0
+"""How long the caller stays on: long enough to kill a web process mid-call."""
+
+
+async def push_clients(port: int) -> float:
+    """The web process's connected websocket clients, from its /metrics (loopback)."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}/metrics") as response,
+    ):
+        text = await response.text()
+    line = next(x for x in text.splitlines() if x.startswith("cc_push_clients "))
+    return float(line.split()[1])
+
+
+async def until_clients(port: int, count: float) -> None:
+    async with asyncio.timeout(10):
+        while await push_clients(port) != count:  # noqa: ASYNC110 (another process's figure)
+            await asyncio.sleep(0.1)
+
+
+async def test_the_page_follows_the_call_across_web_processes(
+    sandbox: AsteriskSandbox, browser: Browser, tmp_path: Path
+) -> None:
+    node = f"scale-{secrets.token_hex(3)}"
+    port_a, port_b = free_port(), free_port()
+    async with temporary_postgres_database() as database_url:
+        env = center_env(sandbox.ami_secret_file(), tmp_path, node, database_url, port_a)
+        env["CC_REDIS_URL"] = REDIS_URL
+        settings = await asyncio.to_thread(load_settings, env)
+        number = await prepared(settings)
+        bridge = Process(
+            ["bridge"], env | {"CC_BRIDGE_HTTP_PORT": str(free_port())}, tmp_path / "bridge.log"
+        )
+        web_a = Process(["web"], env, tmp_path / "web-a.log")
+        web_b = Process(["web"], env | {"CC_HTTP_PORT": str(port_b)}, tmp_path / "web-b.log")
+        procs = [bridge, web_a, web_b]
+        async with (
+            running(procs),
+            FailoverProxy([port_a, port_b]) as proxy,
+            AgentPhone(sandbox, AGENT, AGENT_PORT, answer_after=1.0, talk_seconds=None),
+        ):
+            await wait_node_linked(port_a, node, procs)
+            await wait_node_linked(port_b, node, procs)
+            anna = await desk(browser, proxy.url, "anowak")
+            await until_clients(port_a, 1)  # the proxy sent the page to web A
+            assert await push_clients(port_b) == 0
+            card = anna.locator("#call-card")
+
+            await sandbox.cli(f"queue add member PJSIP/{AGENT} to support-pl")
+            try:
+                call = asyncio.create_task(
+                    place_call(
+                        sandbox, caller_number=number, caller_name="Ewa Nowak", hold_seconds=HOLD
+                    )
+                )
+                try:
+                    await expect(card).to_have_attribute("data-state", "ringing", timeout=15_000)
+                    await expect(card).to_have_attribute("data-state", "connected")
+
+                    # web A dies mid-call: the page reconnects, through the proxy, to web B
+                    async with anna.expect_websocket(timeout=15_000) as reconnect:
+                        await web_a.stop(signal.SIGKILL)
+                    socket = await reconnect.value
+                    assert socket.url == f"{proxy.url.replace('http', 'ws')}/push"
+                    await expect(anna.locator("#push-status")).to_have_attribute(
+                        "data-state", "connected"
+                    )
+                    await until_clients(port_b, 1)
+                    # the call in progress is shown again (from the live state in Redis)
+                    await expect(card).to_have_attribute("data-state", "connected")
+                    await expect(card.locator(".caller-name")).to_have_text("Ewa Nowak")
+                    await expect(card.locator(".caller-number")).to_have_text(number)
+                    # the login session holds on web B too: a reload is still the desk
+                    await anna.reload()
+                    await expect(anna.locator("#push-status")).to_have_attribute(
+                        "data-state", "connected"
+                    )
+                    await expect(card).to_have_attribute("data-state", "connected")
+                finally:
+                    result = await call
+                assert result.outcome == "caller-hangup", result
+                # the call's end, published by the bridge, reaches the page through web B
+                await expect(card).to_have_attribute("data-state", "ended", timeout=15_000)
+            finally:
+                await sandbox.cli(f"queue remove member PJSIP/{AGENT} from support-pl")
+            assert proxy.served[port_b] >= 2  # the websocket and the reload, at least
+            assert bridge.returncode is None
+            assert web_b.returncode is None
