@@ -198,3 +198,19 @@ class TaskClosed(CrmError):
         super().__init__(f"task {task_id} is {status} already")
         self.task_id = task_id
         self.status = status
+
+
+class DeskError(ContactCenterError):
+    """What an agent typed on the desk about a call was refused."""
+
+
+class DeskInvalid(DeskError, ValueError):
+    """A bad field (notes, disposition, name, number, due time): the form says which."""
+
+
+class DeskForbidden(DeskError):
+    """The call or the customer is not the agent's."""
+
+
+class DeskNotYet(DeskError):
+    """The call just ended and its record is not written yet: try again in a moment."""

@@ -264,6 +264,9 @@ class Task(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     done_at: Mapped[dt.datetime | None]
+    reminded_at: Mapped[dt.datetime | None]
+    """When the reminder that it is due was sent to the agent's pages (once, by one web
+    process: the one whose UPDATE claimed it)."""
 
     customer: Mapped[Customer | None] = relationship()
     assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
@@ -373,3 +376,29 @@ class AgentCode(Base):
     label: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+class CallNote(Base):
+    """What an agent typed on the desk about a call (notes, a disposition, the customer the
+    number was linked to), kept by (node, linkedid) because the call's interaction is written
+    by the bridge only once the call ends. Copied onto the interaction as soon as it exists
+    (`applied_at`), by the web request itself or by a web process's sweep."""
+
+    __tablename__ = "call_notes"
+    __table_args__ = (
+        UniqueConstraint("node", "linkedid", "user_id", name="uq_call_notes_call_user"),
+        Index("ix_call_notes_applied_at", "applied_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node: Mapped[str] = mapped_column(String(32))
+    linkedid: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[dt.datetime | None]
+
+
+AGENT_PERIOD_KINDS = ("logged_in", "paused")

@@ -235,12 +235,17 @@ async def click_to_call(request: web.Request) -> web.StreamResponse:
         request: web.Request, session: AsyncSession, body: dict[str, Any]
     ) -> dict[str, Any]:
         settings = request.app[SETTINGS]
+        customer_id = body.get("customer_id")
+        if (
+            isinstance(customer_id, str) and customer_id.isascii() and customer_id.isdigit()
+        ):  # a form's field (the card)
+            customer_id = int(customer_id)
         dialed = await service.click_to_call(
             session,
             request.app[MESSAGING].commands,
             settings.node,
             current_user(request),
-            body.get("customer_id"),
+            customer_id,
             body.get("number"),
             settings.default_region,
         )

@@ -13,7 +13,17 @@ from contact_center.health.metrics import Metrics
 from contact_center.i18n import Formats, load_catalogs
 from contact_center.runtime import open_database, open_messaging, run_bridge
 from contact_center.settings import PROJECT_ROOT, Settings
-from contact_center.web import agents_api, auth, desk, health, i18n, routing, status
+from contact_center.web import (
+    agents_api,
+    auth,
+    desk,
+    desk_api,
+    desk_lifecycle,
+    health,
+    i18n,
+    routing,
+    status,
+)
 from contact_center.web.keys import (
     BRIDGE,
     CATALOGS,
@@ -62,6 +72,7 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
         app.cleanup_ctx.append(bridge_ctx)
     app.cleanup_ctx.append(routing.router_ctx)
     app.cleanup_ctx.append(push.push_ctx)
+    app.cleanup_ctx.append(desk_lifecycle.reminders_ctx)
     app.cleanup_ctx.append(wallboard_ctx)
     app.on_shutdown.append(push.close_sockets)
     app.on_shutdown.append(close_boards)
@@ -81,6 +92,7 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
     app.add_routes(auth.routes)
     app.add_routes(routing.routes)
     app.add_routes(desk.routes)
+    app.add_routes(desk_api.routes)
     app.add_routes(agents_api.routes)
     app.add_routes(push_views.routes)
     app.add_routes(wallboard_routes)

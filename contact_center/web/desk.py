@@ -3,6 +3,7 @@ and shows the call on the agent's phone as a card."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from typing import Any
@@ -11,10 +12,12 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from contact_center.bus import AgentCall
+from contact_center.crm import due_tasks
+from contact_center.desk import pop as pops
 from contact_center.errors import BusUnavailable
 from contact_center.web import agents_api
 from contact_center.web.auth import current_user, require_role
-from contact_center.web.keys import MESSAGING
+from contact_center.web.keys import DATABASE, MESSAGING
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,14 @@ async def desk_page(request: web.Request) -> web.StreamResponse:
         except (BusUnavailable, ValueError) as err:
             log.warning("desk: no current call for %s: %s", identity.interface, err)
     context: dict[str, Any] = {"call": call, "interface": identity.interface, "now": time.time()}
+    context["pop"] = (
+        None
+        if call is None
+        else await pops.load(request.app[DATABASE].sessions, call, identity.user_id)
+    )
+    context["form"] = {}
+    async with request.app[DATABASE].sessions() as session:
+        context["tasks"] = await due_tasks(session, identity.user_id, dt.datetime.now(dt.UTC))
     context |= await agents_api.desk_context(request)
     response = aiohttp_jinja2.render_template("agent/desk.html", request, context)
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY

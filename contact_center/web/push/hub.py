@@ -47,6 +47,8 @@ class PushClient:
     stopped: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     close_code: int = 1000
     close_reason: str = ""
+    pop_key: tuple[str, str] | None = None
+    """The call (node, linkedid) whose pop this socket was sent last."""
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.backlog)

@@ -12,16 +12,35 @@ from contact_center.bus import AgentCall, BusMessage
 from contact_center.bus.agent_call import TOPIC as AGENT_CALL
 from contact_center.calls.agents import TOPIC as AGENT_STATE
 from contact_center.calls.agents import AgentState
+from contact_center.crm import TaskView
+from contact_center.desk.pop import Pop
 
 log = logging.getLogger(__name__)
 
 CALL_CARD = "agent/call_card.html"
 STATUS = "agent/push_status.html"
 AGENT_STATE_PANEL = "agent/agent_state.html"
+CALL_CUSTOMER = "agent/call_customer.html"
+CALL_NOTES = "agent/call_notes.html"
+TASKS_DUE = "agent/tasks_due.html"
 
 
 def call_card(env: jinja2.Environment, call: AgentCall | None, language: str) -> str:
-    return env.get_template(CALL_CARD).render(call=call, language=language)
+    return env.get_template(CALL_CARD).render(call=call, now=time.time(), language=language)
+
+
+def pop_panels(env: jinja2.Environment, pop: Pop, language: str, csrf_token: str) -> str:
+    """The customer panel and the notes form of a call: sent once per call."""
+    context = {"pop": pop, "language": language, "csrf_token": csrf_token, "form": {}}
+    return env.get_template(CALL_CUSTOMER).render(context) + env.get_template(CALL_NOTES).render(
+        context
+    )
+
+
+def tasks_due(
+    env: jinja2.Environment, tasks: tuple[TaskView, ...], language: str, csrf_token: str
+) -> str:
+    return env.get_template(TASKS_DUE).render(tasks=tasks, language=language, csrf_token=csrf_token)
 
 
 def agent_state(env: jinja2.Environment, state: AgentState, language: str) -> str:

@@ -21,13 +21,14 @@ import jinja2
 from aiohttp import WSCloseCode, web
 
 from contact_center.accounts import Identity, resume_session
-from contact_center.bus import AgentCall
+from contact_center.bus import AgentCall, BusMessage
+from contact_center.bus.agent_call import TOPIC as AGENT_CALL
 from contact_center.calls.agents import LOGGED_OUT, AgentState
 from contact_center.errors import BusUnavailable
 from contact_center.web.auth import COOKIE, maybe_user
 from contact_center.web.auth.middleware import session_policy
 from contact_center.web.keys import DATABASE, MESSAGING, PUSH_HUB, SETTINGS
-from contact_center.web.push import render
+from contact_center.web.push import desk_frames, render
 from contact_center.web.push.hub import POLICY_VIOLATION, SERVICE_RESTART, PushClient
 
 log = logging.getLogger(__name__)
@@ -81,14 +82,20 @@ async def _serve(request: web.Request, socket: web.WebSocketResponse, client: Pu
     env = aiohttp_jinja2.get_env(request.app)
     language = client.identity.language
     await socket.send_str(render.connected(env, language))
-    # the call card and (for an agent) their queue state: one frame, htmx swaps each by id
-    frame = render.call_card(env, await _current_call(request, client), language)
+    # the call card with its pop, (for an agent) their queue state and due tasks: one
+    # frame, htmx swaps each by id
+    call = await _current_call(request, client)
+    if call is None:
+        frame = render.call_card(env, None, language)
+    else:
+        frame = await desk_frames.call_frame(request.app, env, client, call)
     state = await _current_state(request, client)
     if state is not None:
         frame += render.agent_state(env, state, language)
+        frame += await desk_frames.tasks_frame(request.app, env, client)
     await socket.send_str(frame)
     tasks = {
-        asyncio.create_task(_send(socket, client, env)),
+        asyncio.create_task(_send(request.app, socket, client, env)),
         asyncio.create_task(_receive(socket)),
         asyncio.create_task(client.stopped.wait()),
         asyncio.create_task(_watch_session(request, client)),
@@ -135,16 +142,38 @@ async def _current_state(request: web.Request, client: PushClient) -> AgentState
     return state or AgentState(interface, request.app[SETTINGS].node, LOGGED_OUT, time.time())
 
 
-async def _send(socket: web.WebSocketResponse, client: PushClient, env: jinja2.Environment) -> None:
+async def _send(
+    app: web.Application, socket: web.WebSocketResponse, client: PushClient, env: jinja2.Environment
+) -> None:
     language = client.identity.language
     while True:
         message = await client.queue.get()
-        frame = render.fragment(env, message, language)
+        frame = await _frame(app, env, client, message, language)
         if frame is not None:
             try:
                 await socket.send_str(frame)
             except ConnectionResetError:  # the page went away as we sent: not a failure
                 return
+
+
+async def _frame(
+    app: web.Application,
+    env: jinja2.Environment,
+    client: PushClient,
+    message: BusMessage,
+    language: str,
+) -> str | None:
+    """The fragment for `message`; a call (with its pop) and due tasks need the database."""
+    if message.topic == AGENT_CALL:
+        try:
+            call = AgentCall.from_data(message.data)
+        except ValueError as err:
+            log.warning("push: malformed %s message dropped: %s", message.topic, err)
+            return None
+        return await desk_frames.call_frame(app, env, client, call)
+    if message.topic == desk_frames.TASKS_DUE_TOPIC:
+        return await desk_frames.tasks_frame(app, env, client) or None
+    return render.fragment(env, message, language)
 
 
 async def _receive(socket: web.WebSocketResponse) -> None:
