@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.calls.tracker import FinishedCall
 from contact_center.storage.models import Customer, Interaction, InteractionEvent, User
 
+# Core tables, not the ORM classes: an ORM bulk insert does per-row bookkeeping that a
+# plain executemany of dicts does not need (about a third of the ingest benchmark's
+# database time).
+_INTERACTIONS = cast(Table, Interaction.__table__)
+_STEPS = cast(Table, InteractionEvent.__table__)
+
 
 def _insert_ignoring_duplicates(dialect: str) -> postgresql.Insert | sqlite.Insert:
     if dialect == "postgresql":
-        return postgresql.insert(Interaction).on_conflict_do_nothing(
+        return postgresql.insert(_INTERACTIONS).on_conflict_do_nothing(
             index_elements=["node", "linkedid"]
         )
-    return sqlite.insert(Interaction).on_conflict_do_nothing(index_elements=["node", "linkedid"])
+    return sqlite.insert(_INTERACTIONS).on_conflict_do_nothing(index_elements=["node", "linkedid"])
 
 
 async def save_call(session: AsyncSession, call: FinishedCall) -> int | None:
@@ -83,7 +90,7 @@ async def save_calls(session: AsyncSession, calls: Sequence[FinishedCall]) -> li
         for call in calls
     ]
     statement = _insert_ignoring_duplicates(dialect).returning(
-        Interaction.id, Interaction.node, Interaction.linkedid
+        _INTERACTIONS.c.id, _INTERACTIONS.c.node, _INTERACTIONS.c.linkedid
     )
     inserted = {
         (node, linkedid): interaction_id
@@ -107,5 +114,5 @@ async def save_calls(session: AsyncSession, calls: Sequence[FinishedCall]) -> li
         for seq, step in enumerate(call.steps, start=1)
     ]
     if steps:
-        await session.execute(insert(InteractionEvent), steps)
+        await session.execute(insert(_STEPS), steps)
     return ids
