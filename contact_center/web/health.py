@@ -9,7 +9,8 @@ The same views serve the web app and the stand-alone bridge's own small server
   journal's writer (see `contact_center/health/checks.py`); 503 when one is not ok. Each
   node's AMI link, as its bridge last reported it, is listed too (not a condition).
 - `/metrics`: the Prometheus text format; with `CC_METRICS_TOKEN` set it needs
-  `Authorization: Bearer <token>`, without it only loopback peers get it.
+  `Authorization: Bearer <token>`, without it only loopback peers get it (not a request a
+  proxy on this host forwarded, which says so in a Forwarded or X-Forwarded-For header).
 """
 
 from __future__ import annotations
@@ -74,7 +75,13 @@ async def ready(request: web.Request) -> web.Response:
     return web.json_response({"ready": ok, **result}, status=200 if ok else 503)
 
 
+FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+"""A request a proxy passed on is not the local peer it seems to be."""
+
+
 def _loopback(request: web.Request) -> bool:
+    if any(name in request.headers for name in FORWARDED):
+        return False
     try:
         return request.remote is not None and ipaddress.ip_address(request.remote).is_loopback
     except ValueError:  # a unix socket's peer

@@ -30,21 +30,30 @@ HOLD = 25.0
 """How long the caller stays on: long enough to kill a web process mid-call."""
 
 
-async def push_clients(port: int) -> float:
-    """The web process's connected websocket clients, from its /metrics (loopback)."""
+async def metric(port: int, name: str) -> float:
+    """A figure from the process's /metrics (loopback)."""
     async with (
         aiohttp.ClientSession() as http,
         http.get(f"http://127.0.0.1:{port}/metrics") as response,
     ):
         text = await response.text()
-    line = next(x for x in text.splitlines() if x.startswith("cc_push_clients "))
+    line = next(x for x in text.splitlines() if x.startswith(name + " "))
     return float(line.split()[1])
 
 
-async def until_clients(port: int, count: float) -> None:
+async def push_clients(port: int) -> float:
+    """The web process's connected websocket clients."""
+    return await metric(port, "cc_push_clients")
+
+
+async def until_metric(port: int, name: str, value: float) -> None:
     async with asyncio.timeout(10):
-        while await push_clients(port) != count:  # noqa: ASYNC110 (another process's figure)
+        while await metric(port, name) != value:  # noqa: ASYNC110 (another process's figure)
             await asyncio.sleep(0.1)
+
+
+async def until_clients(port: int, count: float) -> None:
+    await until_metric(port, "cc_push_clients", count)
 
 
 async def test_the_page_follows_the_call_across_web_processes(
@@ -57,8 +66,9 @@ async def test_the_page_follows_the_call_across_web_processes(
         env["CC_REDIS_URL"] = REDIS_URL
         settings = await asyncio.to_thread(load_settings, env)
         number = await prepared(settings)
+        bridge_port = free_port()
         bridge = Process(
-            ["bridge"], env | {"CC_BRIDGE_HTTP_PORT": str(free_port())}, tmp_path / "bridge.log"
+            ["bridge"], env | {"CC_BRIDGE_HTTP_PORT": str(bridge_port)}, tmp_path / "bridge.log"
         )
         web_a = Process(["web"], env, tmp_path / "web-a.log")
         web_b = Process(["web"], env | {"CC_HTTP_PORT": str(port_b)}, tmp_path / "web-b.log")
@@ -112,6 +122,9 @@ async def test_the_page_follows_the_call_across_web_processes(
                 await expect(card).to_have_attribute("data-state", "ended", timeout=15_000)
             finally:
                 await sandbox.cli(f"queue remove member PJSIP/{AGENT} from support-pl")
+            # the bridge's metrics saw the call: routed once over FastAGI, logged once
+            await until_metric(bridge_port, f'cc_calls_logged_total{{node="{node}"}}', 1)
+            assert await metric(bridge_port, "cc_routing_seconds_count") == 1
             assert proxy.served[port_b] >= 2  # the websocket and the reload, at least
             assert bridge.returncode is None
             assert web_b.returncode is None

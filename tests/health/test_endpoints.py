@@ -208,6 +208,17 @@ async def test_metrics_are_guarded(tmp_path: Path) -> None:
         assert "cc_push_clients 0.0" in await response.text()
     finally:
         await client.close()
+    # no token: loopback gets them, unless a proxy on this host forwarded the request
+    app = await asyncio.to_thread(create_app, load_settings({}, database_url=database_url))
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        assert (await client.get("/metrics")).status == 200
+        for header in ("X-Forwarded-For", "Forwarded", "X-Real-IP"):
+            forwarded = await client.get("/metrics", headers={header: "203.0.113.7"})
+            assert forwarded.status == 403, header
+    finally:
+        await client.close()
     # no token: a peer that is not on loopback (here: a unix socket's) is refused
     app = await asyncio.to_thread(create_app, load_settings({}, database_url=database_url))
     runner = web.AppRunner(app)
