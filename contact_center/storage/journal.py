@@ -25,11 +25,12 @@ import asyncio
 import dataclasses
 import logging
 import marshal
+import operator
 import os
 import queue
 import struct
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -61,20 +62,46 @@ _FIELDS: dict[type, tuple[str, ...]] = {
 }
 
 
-def _plain(value: Any) -> Any:
-    if type(value) is ev.ChannelSnapshot:
-        values = [getattr(value, name) for name in _SNAPSHOT_FIELDS]
-        variables = values[_VARIABLES_AT]
-        values[_VARIABLES_AT] = dict(variables) if variables else None
-        return ("\0snapshot", *values)
-    return value
+_SNAPSHOT_VALUES = operator.attrgetter(*_SNAPSHOT_FIELDS)
+
+
+def _values_getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A C-level getter of every field's value as a tuple (attrgetter of one name returns
+    the value itself: wrapped)."""
+    if len(names) == 1:
+        single = operator.attrgetter(names[0])
+        return lambda event: (single(event),)
+    return operator.attrgetter(*names)
+
+
+_GETTERS = {cls: _values_getter(names) for cls, names in _FIELDS.items()}
+_SNAPSHOTS_AT: dict[type, tuple[int, ...]] = {
+    cls: tuple(i for i, f in enumerate(dataclasses.fields(cls)) if "ChannelSnapshot" in str(f.type))
+    for cls in _EVENT_TYPES.values()
+}
+"""Where each event type holds channel snapshots (``ChannelSnapshot`` or ``... | None``)."""
+
+
+def _plain_snapshot(snapshot: ev.ChannelSnapshot) -> tuple[Any, ...]:
+    values = list(_SNAPSHOT_VALUES(snapshot))
+    variables = values[_VARIABLES_AT]
+    values[_VARIABLES_AT] = dict(variables) if variables else None
+    return ("\0snapshot", *values)
 
 
 def encode_event(event: ev.AmiEvent) -> bytes:
     """An event as bytes: its type's name and its fields' values (marshal: plain values only,
-    much cheaper than pickle, read back only by `decode_event` of this version)."""
+    much cheaper than pickle, read back only by `decode_event` of this version). This runs
+    for every event of a call: the fields are read by C-level getters, not a loop."""
     cls = type(event)
-    return marshal.dumps((cls.__name__, tuple(_plain(getattr(event, n)) for n in _FIELDS[cls])))
+    values: tuple[Any, ...] | list[Any] = _GETTERS[cls](event)
+    snapshots_at = _SNAPSHOTS_AT[cls]
+    if snapshots_at:
+        values = list(values)
+        for i in snapshots_at:
+            if values[i] is not None:
+                values[i] = _plain_snapshot(values[i])
+    return marshal.dumps((cls.__name__, tuple(values)))
 
 
 def _typed(value: Any) -> Any:
