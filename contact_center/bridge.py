@@ -40,6 +40,7 @@ from contact_center.health.metrics import Metrics
 from contact_center.routing.agi_route import route_call
 from contact_center.routing.service import Router
 from contact_center.settings import Settings
+from contact_center.storage.agent_periods import AgentPeriodWriter
 from contact_center.storage.interactions import save_calls
 from contact_center.storage.journal import Journal, read_journal
 from contact_center.storage.models import Queue
@@ -84,6 +85,7 @@ class Bridge:
         self.agent_phones = AgentPhones(settings.node)
         self.queues = QueueWatch()
         self.agents = AgentStates(settings.node)
+        self.agent_periods = AgentPeriodWriter(sessions)
         self._commands = commands
         self.agent_commands = AgentCommands(self.ami)
         self.router = Router(sessions, settings, live)
@@ -137,6 +139,7 @@ class Bridge:
                 tasks.create_task(self.ami.run(), name="ami")
                 tasks.create_task(self._consume(), name="events")
                 tasks.create_task(self._write(), name="writer")
+                tasks.create_task(self.agent_periods.run(), name="agent-periods")
                 tasks.create_task(self._heartbeat(), name="heartbeat")
                 tasks.create_task(self.router.keep_fresh(), name="rulebook")
                 tasks.create_task(self._wrapup_clock(), name="wrap-up")
@@ -168,7 +171,7 @@ class Bridge:
             if self.queues.handle(event, time.time()):
                 await self._publish_queues()
             for agent in self.agents.handle(event, time.time()):
-                await self._notifier.agent_state(agent)
+                await self._agent_state(agent)
             finished = tracker.handle(event)
             channel = getattr(event, "channel", None)
             if channel is None:
@@ -258,7 +261,7 @@ class Bridge:
         await self._publish_queues()
         await self._read_wrapups()
         for agent in self.agents.resync(entries, time.time()):
-            await self._notifier.agent_state(agent)
+            await self._agent_state(agent)
         await self._forget_stale_agents()
 
     async def _publish_queues(self) -> None:
@@ -294,9 +297,15 @@ class Bridge:
                 continue
             if not self.agents.state(state.agent_interface, now).logged_in:
                 log.info("%s is in no queue any more: logged out", state.agent_interface)
-                await self._notifier.agent_state(
+                await self._agent_state(
                     AgentState(state.agent_interface, state.node, LOGGED_OUT, now)
                 )
+
+    async def _agent_state(self, agent: AgentState) -> None:
+        """Publish an agent phone's new state; its logged-in and pause stretches are kept
+        for the reports (``agent_periods``)."""
+        self.agent_periods.follow(agent)
+        await self._notifier.agent_state(agent)
 
     async def _read_wrapups(self) -> None:
         """Each queue's wrap-up time (Asterisk does not report a queue's wrapuptime)."""
@@ -316,7 +325,7 @@ class Bridge:
         while True:
             await asyncio.sleep(WRAPUP_TICK_SECONDS)
             for agent in self.agents.expire(time.time()):
-                await self._notifier.agent_state(agent)
+                await self._agent_state(agent)
 
     async def _heartbeat(self) -> None:
         while True:

@@ -402,3 +402,30 @@ class CallNote(Base):
 
 
 AGENT_PERIOD_KINDS = ("logged_in", "paused")
+
+
+AGENT_PERIOD_KINDS = ("logged_in", "paused")
+
+
+class AgentPeriod(Base):
+    """A stretch of an agent phone's time, written by the bridge from the agent state:
+    ``logged_in`` (in at least one queue) or ``paused`` (in every queue it is in, with
+    Asterisk's reason). ``ended_at`` is NULL while it lasts. Reports take logged-in and
+    pause time (by reason) and so occupancy from these rows."""
+
+    __tablename__ = "agent_periods"
+    __table_args__ = (
+        Index("ix_agent_periods_started_at", "started_at"),
+        Index("ix_agent_periods_open", "node", "agent_interface", "kind", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node: Mapped[str] = mapped_column(String(32))
+    agent_interface: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(
+        Enum(*AGENT_PERIOD_KINDS, name="agent_period_kind", native_enum=False)
+    )
+    reason: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    started_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]

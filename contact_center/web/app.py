@@ -21,6 +21,7 @@ from contact_center.web import (
     desk_lifecycle,
     health,
     i18n,
+    reports,
     routing,
     status,
 )
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Applicat
     app.add_routes(status.routes)
     app.add_routes(auth.routes)
     app.add_routes(routing.routes)
+    app.add_routes(reports.routes)
     app.add_routes(desk.routes)
     app.add_routes(desk_api.routes)
     app.add_routes(agents_api.routes)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contact_center.settings import load_settings
 from contact_center.storage.db import create_engine, session_factory, upgrade
-from contact_center.storage.models import Customer, Interaction, Queue, User
+from contact_center.storage.models import AgentPeriod, Customer, Interaction, Queue, User
 
 DAY = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
 SINCE, UNTIL = DAY, DAY + dt.timedelta(days=1)
@@ -223,6 +223,32 @@ async def load_known(session: AsyncSession) -> dict[str, int]:
         ),
     ]
     session.add_all(calls)
+    anna_phone = {"node": "node1", "agent_interface": "PJSIP/agent-1001", "user_id": anna.id}
+    olena_phone = {"node": "node1", "agent_interface": "PJSIP/agent-1002", "user_id": olena.id}
+    session.add_all(
+        [
+            # Anna: logged in 8:00-16:00, lunch 12:00-12:30, a break 15:00-15:10
+            AgentPeriod(kind="logged_in", started_at=at(8), ended_at=at(16), **anna_phone),
+            AgentPeriod(
+                kind="paused", reason="Lunch", started_at=at(12), ended_at=at(12, 30), **anna_phone
+            ),
+            AgentPeriod(
+                kind="paused", reason="Break", started_at=at(15), ended_at=at(15, 10), **anna_phone
+            ),
+            # Olena: logged in since 9:00 the day before, still logged in; a break that began
+            # the evening before and ended at 0:20
+            AgentPeriod(
+                kind="logged_in", started_at=at(9, 0, DAY - dt.timedelta(days=1)), **olena_phone
+            ),
+            AgentPeriod(
+                kind="paused",
+                reason="Break",
+                started_at=at(23, 0, DAY - dt.timedelta(days=1)),
+                ended_at=at(0, 20),
+                **olena_phone,
+            ),
+        ]
+    )
     await session.flush()
     return {
         "anna": anna.id,
