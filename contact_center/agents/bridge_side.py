@@ -31,7 +31,12 @@ QUEUE_ADD: Final = "queue_add"
 QUEUE_REMOVE: Final = "queue_remove"
 QUEUE_PAUSE: Final = "queue_pause"
 ORIGINATE: Final = "originate"
-NAMES: Final = (QUEUE_ADD, QUEUE_REMOVE, QUEUE_PAUSE, ORIGINATE)
+SPY: Final = "spy"
+NAMES: Final = (QUEUE_ADD, QUEUE_REMOVE, QUEUE_PAUSE, ORIGINATE, SPY)
+SPY_CONTEXT: Final = "cc-spy"
+"""The dialplan context a supervisor's phone runs once answered: ChanSpy on the agent's
+phone (dialplans/supervisor.conf), with the extension naming the mode."""
+SPY_MODES: Final = ("listen", "whisper", "barge")
 
 
 class AgentCommands:
@@ -42,6 +47,7 @@ class AgentCommands:
             QUEUE_REMOVE: self.queue_remove,
             QUEUE_PAUSE: self.queue_pause,
             ORIGINATE: self.originate,
+            SPY: self.spy,
         }
 
     async def handle(self, command: Command) -> Reply:
@@ -115,6 +121,31 @@ class AgentCommands:
             Priority="1",
             CallerID=number,
             Variable=f"CC_DIAL_NUMBER={number}",
+            Timeout=str(RING_AGENT_SECONDS * 1000),
+            Async="true",
+        )
+        return Reply(True, message=response.get("Message", ""))
+
+    async def spy(self, args: Mapping[str, str]) -> Reply:
+        """Ring the supervisor's phone; once answered, [cc-spy] listens to, whispers to or
+        barges into the agent's call (ChanSpy). The agent's interface only travels as the
+        channel variable CC_SPY_TARGET (checked here, filtered there); the mode is one of
+        three extensions."""
+        supervisor = checks.interface(args.get("supervisor"))
+        agent = checks.interface(args.get("agent"))
+        mode = args.get("mode")
+        if mode not in SPY_MODES:
+            raise AgentCommandInvalid(f"mode must be one of {', '.join(SPY_MODES)}")
+        if supervisor == agent:
+            raise AgentCommandInvalid("a phone cannot listen to itself")
+        response = await self._ami.action(
+            "Originate",
+            Channel=supervisor,
+            Context=SPY_CONTEXT,
+            Exten=mode,
+            Priority="1",
+            CallerID=f"{mode} <{agent.rsplit('/', 1)[-1]}>",
+            Variable=f"CC_SPY_TARGET={agent}",
             Timeout=str(RING_AGENT_SECONDS * 1000),
             Async="true",
         )

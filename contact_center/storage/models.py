@@ -107,6 +107,22 @@ class Queue(Base):
     opening_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
     holidays: Mapped[list[str]] = mapped_column(default=list)
     after_hours: Mapped[str] = mapped_column(String(16), default="message")
+    # the wallboard's alerts: a tile turns amber or red when callers waiting or the longest
+    # wait (seconds) reach these, or today's service level (0..1) falls below; NULL: no alert
+    alert_waiting_amber: Mapped[int | None] = mapped_column(default=3, server_default="3")
+    alert_waiting_red: Mapped[int | None] = mapped_column(default=6, server_default="6")
+    alert_longest_wait_amber: Mapped[float | None] = mapped_column(
+        Float, default=60.0, server_default="60"
+    )
+    alert_longest_wait_red: Mapped[float | None] = mapped_column(
+        Float, default=120.0, server_default="120"
+    )
+    alert_service_level_amber: Mapped[float | None] = mapped_column(
+        Float, default=0.8, server_default="0.8"
+    )
+    alert_service_level_red: Mapped[float | None] = mapped_column(
+        Float, default=0.6, server_default="0.6"
+    )
 
     memberships: Mapped[list[QueueMembership]] = relationship(back_populates="queue")
 
@@ -429,3 +445,25 @@ class AgentPeriod(Base):
     reason: Mapped[str] = mapped_column(String(80), default="", server_default="")
     started_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
+
+
+class SupervisorAction(Base):
+    """What a supervisor or admin did from the wallboard, with who and when: listen, whisper,
+    barge, pause, resume, log out an agent, call back or assign an abandoned caller.
+    `outcome` is "ok" or the refusal's stable id; `detail` the reason, number or mode."""
+
+    __tablename__ = "supervisor_actions"
+    __table_args__ = (Index("ix_supervisor_actions_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    target_interface: Mapped[str | None] = mapped_column(String(80))
+    interaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interactions.id", ondelete="SET NULL")
+    )
+    detail: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    outcome: Mapped[str] = mapped_column(String(32))

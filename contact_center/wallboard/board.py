@@ -14,6 +14,7 @@ tile amber without any event): `build_board` takes `now` for it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -135,6 +136,24 @@ class QueueInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Abandoned:
+    """A caller on the abandoned-call worklist (`wallboard/worklist.py`): their last call."""
+
+    interaction_id: int
+    started_at: dt.datetime
+    queue: str
+    caller_e164: str | None
+    caller_number: str
+    caller_name: str
+    customer_id: int | None
+    customer_name: str | None
+    wait_seconds: float | None
+    assigned_to: str | None
+    """The display name of the agent the callback task is assigned to, if any."""
+    task_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Board:
     queues: tuple[QueueTile, ...]
     agents: tuple[AgentRow, ...]
@@ -142,6 +161,7 @@ class Board:
     intervals: tuple[tuple[str, int, int], ...] = ()
     """Today's offered and answered calls per interval, for the chart: (local start as
     "HH:MM", offered, answered)."""
+    abandoned: tuple[Abandoned, ...] = ()
 
 
 def level_of(
@@ -187,6 +207,7 @@ def build_board(
     now: float,
     totals: Today = NO_FIGURES,
     intervals: tuple[tuple[str, int, int], ...] = (),
+    abandoned: tuple[Abandoned, ...] = (),
 ) -> Board:
     """The board now. A queue gets a tile when the queues table knows it, a caller waits in
     it, an agent is logged in to it or it was offered a call today."""
@@ -204,7 +225,7 @@ def build_board(
         )
         for state in sorted(states, key=lambda s: s.agent_interface)
     )
-    return Board(tiles, rows, totals, intervals)
+    return Board(tiles, rows, totals, intervals, abandoned)
 
 
 def _tile(

@@ -230,6 +230,7 @@ class WallboardFeed:
             now=now,
             totals=self.figures.totals,
             intervals=self.figures.intervals,
+            abandoned=self.figures.abandoned,
         )
 
     def publish(self, board: Board) -> None:

@@ -13,6 +13,7 @@ from contact_center.analytics import metrics
 from contact_center.storage.models import Interaction
 from contact_center.wallboard.board import Today
 from contact_center.wallboard.sources import Figures
+from contact_center.wallboard.worklist import abandoned_callers
 
 
 def today_of(figures: metrics.Figures) -> Today:
@@ -31,7 +32,7 @@ async def read_figures(
     session: AsyncSession, since: dt.datetime, until: dt.datetime, timezone: str = "UTC"
 ) -> Figures:
     """The figures of `[since, until)`: per queue, per agent, all queues, per hour (labelled
-    in `timezone`)."""
+    in `timezone`), and the abandoned-call worklist of the same period."""
     per_queue = await metrics.queue_figures(session, since, until)
     queues = {item.queue: today_of(item.figures) for item in per_queue}
     totals = today_of(metrics.add_up(item.figures for item in per_queue))
@@ -58,4 +59,5 @@ async def read_figures(
         (start.astimezone(zone).strftime("%H:%M"), item.offered, item.answered)
         for start, item in sorted(hours.items())
     )
-    return Figures(queues, agents, totals, intervals)
+    abandoned = await abandoned_callers(session, since, until)
+    return Figures(queues, agents, totals, intervals, abandoned)

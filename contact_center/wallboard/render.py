@@ -15,6 +15,7 @@ AGENTS = "wallboard/agents.html"
 AGENT_ROW = "wallboard/agent_row.html"
 TOTALS = "wallboard/totals.html"
 CHART = "wallboard/chart.html"
+ABANDONED = "wallboard/abandoned.html"
 
 
 def changes(
@@ -47,10 +48,17 @@ def changes(
         add(TOTALS, oob=True)
     if before is None or before.intervals != after.intervals:
         add(CHART, oob=True)
+    if before is None or before.abandoned != after.abandoned or _callers(before) != _callers(after):
+        add(ABANDONED, oob=True)
     if not parts:
         return ""
     add(CLOCK, oob=True)
     return "".join(parts)
+
+
+def _callers(board: Board) -> list[tuple[int, str]]:
+    """Who a callback can be given to: the worklist's agent list."""
+    return [(a.user_id, a.name) for a in board.agents if a.user_id is not None]
 
 
 def page_context(board: Board, language: str, now: float) -> dict[str, object]:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contact_center.bus import AgentCall, LiveState, QueueLoad
 from contact_center.calls.agents import AgentState
 from contact_center.storage.models import Queue, User
-from contact_center.wallboard.board import Agent, QueueInfo, Thresholds, Today
+from contact_center.wallboard.board import Abandoned, Agent, QueueInfo, Thresholds, Today
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,8 @@ class Figures:
     totals: Today = field(default_factory=Today)
     intervals: tuple[tuple[str, int, int], ...] = ()
     """(local start "HH:MM", offered, answered) per interval, in order."""
+    abandoned: tuple[Abandoned, ...] = ()
+    """The abandoned-call worklist, oldest first."""
 
 
 FiguresReader = Callable[[AsyncSession, dt.datetime, dt.datetime], Awaitable[Figures]]
@@ -78,8 +80,15 @@ async def read_directory(sessions: async_sessionmaker[AsyncSession]) -> Director
 
 
 def thresholds_of(queue: Queue) -> Thresholds:
-    """The queue's alert thresholds (the defaults until they are stored per queue)."""
-    return Thresholds()
+    """The queue's alert thresholds, as stored with it (NULL: no alert on that figure)."""
+    return Thresholds(
+        waiting_amber=queue.alert_waiting_amber,
+        waiting_red=queue.alert_waiting_red,
+        longest_wait_amber=queue.alert_longest_wait_amber,
+        longest_wait_red=queue.alert_longest_wait_red,
+        service_level_amber=queue.alert_service_level_amber,
+        service_level_red=queue.alert_service_level_red,
+    )
 
 
 def local_midnight(now: dt.datetime, timezone: str) -> dt.datetime:

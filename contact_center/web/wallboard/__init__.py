@@ -1,7 +1,9 @@
 """The supervisor wallboard's web side: the page, its websocket, the supervisor actions and
 the abandoned-call worklist. Supervisors and admins only."""
 
+from contact_center.web.wallboard import actions_api, views
 from contact_center.web.wallboard.lifecycle import close_boards, wallboard_ctx
-from contact_center.web.wallboard.views import routes
+
+routes = [*views.routes, *actions_api.routes]
 
 __all__ = ["close_boards", "routes", "wallboard_ctx"]
