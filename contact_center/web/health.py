@@ -28,7 +28,15 @@ from prometheus_client.metrics_core import Metric
 from contact_center.errors import BusUnavailable
 from contact_center.health import checks
 from contact_center.health.metrics import CONTENT_TYPE, Source
-from contact_center.web.keys import BRIDGE, DATABASE, MESSAGING, METRICS, PUSH_HUB, SETTINGS
+from contact_center.web.keys import (
+    BRIDGE,
+    DATABASE,
+    MESSAGING,
+    METRICS,
+    PUSH_HUB,
+    SETTINGS,
+    WALLBOARD,
+)
 
 NODE_STALE_SECONDS = 10.0
 STALLED_SECONDS = 10.0
@@ -111,14 +119,18 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def web_metrics(app: web.Application) -> Source:
-    """The web process's own figures: its connected push clients."""
+    """The web process's own figures: its websocket clients, by channel (the agents' push
+    channel, the wallboards)."""
 
     async def families() -> list[Metric]:
-        hub = app.get(PUSH_HUB)
+        hub, board = app.get(PUSH_HUB), app.get(WALLBOARD)
         clients = GaugeMetricFamily(
-            "cc_push_clients", "Websocket clients connected to this web process."
+            "cc_websocket_clients",
+            "Websocket clients connected to this web process.",
+            labels=["channel"],
         )
-        clients.add_metric([], len(hub.clients()) if hub is not None else 0)
+        clients.add_metric(["push"], len(hub.clients()) if hub is not None else 0)
+        clients.add_metric(["wallboard"], len(board.clients) if board is not None else 0)
         return [clients]
 
     return families

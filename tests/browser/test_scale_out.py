@@ -1,9 +1,9 @@
 """Several web processes behind a proxy, in the split mode (a `bridge` and two `web`
 processes on real PostgreSQL and Redis, the sandbox's Asterisk, a real SIP call): the
-agent's pop reaches the page through whichever web process it is connected to; when that
-process dies (SIGKILL), the page reconnects through the proxy to the other one, with the
-same login session, shows the call in progress again, and gets the rest of the call's news
-from there."""
+agent's pop and the supervisor's wallboard reach the pages through whichever web process
+they are connected to; when that process dies (SIGKILL), both pages reconnect through the
+proxy to the other one, with the same login sessions, show the call in progress again, and
+get the rest of the call's news from there."""
 
 from __future__ import annotations
 
@@ -14,14 +14,16 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from contact_center.sandbox import AgentPhone, AsteriskSandbox, place_call
 from contact_center.settings import load_settings
+from tests.browser.site import open_page
 from tests.browser.test_sip_pop import AGENT, AGENT_PORT, desk, prepared
 from tests.e2e.failover import FailoverProxy
 from tests.e2e.harness import Process, center_env, free_port, running, wait_node_linked
 from tests.pg import temporary_postgres_database
+from tests.web.auth_helpers import PASSWORD
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.timeout(300)]
 
@@ -41,9 +43,9 @@ async def metric(port: int, name: str) -> float:
     return float(line.split()[1])
 
 
-async def push_clients(port: int) -> float:
-    """The web process's connected websocket clients."""
-    return await metric(port, "cc_push_clients")
+async def clients(port: int, channel: str = "push") -> float:
+    """The web process's websocket clients on `channel` (push or wallboard)."""
+    return await metric(port, f'cc_websocket_clients{{channel="{channel}"}}')
 
 
 async def until_metric(port: int, name: str, value: float) -> None:
@@ -52,8 +54,18 @@ async def until_metric(port: int, name: str, value: float) -> None:
             await asyncio.sleep(0.1)
 
 
-async def until_clients(port: int, count: float) -> None:
-    await until_metric(port, "cc_push_clients", count)
+async def until_clients(port: int, count: float, channel: str = "push") -> None:
+    await until_metric(port, f'cc_websocket_clients{{channel="{channel}"}}', count)
+
+
+async def wallboard(browser: Browser, base: str, username: str) -> Page:
+    _context, page = await open_page(browser)
+    await page.goto(f"{base}/login?next=/wallboard")
+    await page.locator("#username").fill(username)
+    await page.locator("#password").fill(PASSWORD)
+    await page.locator("form.login button[type=submit]").click()
+    await expect(page.locator("#wallboard")).to_be_visible()
+    return page
 
 
 async def test_the_page_follows_the_call_across_web_processes(
@@ -81,9 +93,12 @@ async def test_the_page_follows_the_call_across_web_processes(
             await wait_node_linked(port_a, node, procs)
             await wait_node_linked(port_b, node, procs)
             anna = await desk(browser, proxy.url, "anowak")
-            await until_clients(port_a, 1)  # the proxy sent the page to web A
-            assert await push_clients(port_b) == 0
+            board = await wallboard(browser, proxy.url, "mzielinska")
+            await until_clients(port_a, 1)  # the proxy sent both pages to web A
+            await until_clients(port_a, 1, "wallboard")
+            assert await clients(port_b) == await clients(port_b, "wallboard") == 0
             card = anna.locator("#call-card")
+            row = board.locator(f'#wallboard [data-interface="PJSIP/{AGENT}"]')
 
             await sandbox.cli(f"queue add member PJSIP/{AGENT} to support-pl")
             try:
@@ -95,6 +110,8 @@ async def test_the_page_follows_the_call_across_web_processes(
                 try:
                     await expect(card).to_have_attribute("data-state", "ringing", timeout=15_000)
                     await expect(card).to_have_attribute("data-state", "connected")
+                    await expect(row).to_have_attribute("data-state", "on_call")
+                    await expect(row.locator(".agent-caller")).to_contain_text(number)
 
                     # web A dies mid-call: the page reconnects, through the proxy, to web B
                     async with anna.expect_websocket(timeout=15_000) as reconnect:
@@ -105,6 +122,8 @@ async def test_the_page_follows_the_call_across_web_processes(
                         "data-state", "connected"
                     )
                     await until_clients(port_b, 1)
+                    await until_clients(port_b, 1, "wallboard")  # the wallboard came too
+                    await expect(row).to_have_attribute("data-state", "on_call")
                     # the call in progress is shown again (from the live state in Redis)
                     await expect(card).to_have_attribute("data-state", "connected")
                     await expect(card.locator(".caller-name")).to_have_text("Ewa Nowak")
@@ -120,6 +139,11 @@ async def test_the_page_follows_the_call_across_web_processes(
                 assert result.outcome == "caller-hangup", result
                 # the call's end, published by the bridge, reaches the page through web B
                 await expect(card).to_have_attribute("data-state", "ended", timeout=15_000)
+                # and the wallboard's figures, through web B: the agent's call of today
+                await expect(row.locator('[data-figure="calls_today"]')).to_have_text(
+                    "1", timeout=15_000
+                )
+                await expect(row).not_to_have_attribute("data-state", "on_call")
             finally:
                 await sandbox.cli(f"queue remove member PJSIP/{AGENT} from support-pl")
             # the bridge's metrics saw the call: routed once over FastAGI, logged once

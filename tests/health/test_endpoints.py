@@ -100,7 +100,7 @@ async def test_readiness_follows_the_ami_link_and_metrics_count_events(
             assert time.monotonic() < deadline, "the events were not counted"
             await asyncio.sleep(0.05)
         assert await metric(client, 'cc_ami_connected{node="node1"}') == 1.0
-        assert await metric(client, "cc_push_clients ") == 0.0
+        assert await metric(client, 'cc_websocket_clients{channel="push"}') == 0.0
         assert await metric(client, "cc_routing_seconds_count ") == 0.0
         assert await metric(client, "process_cpu_seconds_total ") > 0
 
@@ -205,7 +205,7 @@ async def test_metrics_are_guarded(tmp_path: Path) -> None:
         response = await client.get("/metrics", headers=right)
         assert response.status == 200
         assert response.content_type == "text/plain"
-        assert "cc_push_clients 0.0" in await response.text()
+        assert 'cc_websocket_clients{channel="wallboard"} 0.0' in await response.text()
     finally:
         await client.close()
     # no token: loopback gets them, unless a proxy on this host forwarded the request
