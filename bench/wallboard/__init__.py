@@ -1,0 +1,1 @@
+"""Wallboard benchmark: event-to-screen latency with many clients under load."""

@@ -1,0 +1,3 @@
+from bench.wallboard.run import main
+
+main()
