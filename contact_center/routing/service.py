@@ -186,6 +186,13 @@ class Router:
     ) -> None:
         self._sessions = sessions
         self._engine = engine_of(sessions)
+        # The lookup is one read: on PostgreSQL it runs outside a transaction, so a decision
+        # costs one round trip to the server instead of three (BEGIN, the query, ROLLBACK).
+        self._lookup_engine = (
+            self._engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self._engine.dialect.name == "postgresql"
+            else self._engine
+        )
         self._live = live
         self._clock = clock
         self._region = settings.default_region
@@ -301,7 +308,7 @@ class Router:
                     if sqlite is not None:
                         records = await sqlite.callers(e164, last_agent=last_agent)
                     else:
-                        async with self._engine.connect() as connection:
+                        async with self._lookup_engine.connect() as connection:
                             records = await lookup_caller(connection, e164)
                             if records and last_agent:
                                 records = [await with_last_agent(connection, r) for r in records]
