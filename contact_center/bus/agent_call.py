@@ -9,7 +9,7 @@ The web process pushes it only to the websockets of the users whose phone interf
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Final
 
 from contact_center.bus.base import BusMessage
@@ -70,7 +70,9 @@ class AgentCall:
         return (self.node, self.linkedid) == (other.node, other.linkedid)
 
     def to_data(self) -> dict[str, Any]:
-        data = asdict(self)
+        # not dataclasses.asdict: it deep-copies every value, and this runs for every
+        # change of every agent's call (the ingest benchmark's profile)
+        data = {name: getattr(self, name) for name in self.__slots__}
         data["candidates"] = list(self.candidates)
         return data
 

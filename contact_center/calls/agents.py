@@ -117,8 +117,9 @@ class AgentState:
         return bool(self.queues)
 
     def to_data(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["queues"] = [dataclasses.asdict(q) for q in self.queues]
+        # not dataclasses.asdict: it deep-copies every value (see AgentCall.to_data)
+        data = {name: getattr(self, name) for name in self.__slots__}
+        data["queues"] = [{name: getattr(q, name) for name in q.__slots__} for q in self.queues]
         return data
 
     def encode(self) -> str:
