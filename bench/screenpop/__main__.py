@@ -1,0 +1,3 @@
+from bench.screenpop.run import main
+
+main()
