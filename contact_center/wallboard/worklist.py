@@ -1,8 +1,8 @@
 """The abandoned-call worklist: callers who hung up while waiting in a queue and have not been
 reached since, oldest first.
 
-A caller is who `contact_center.analytics.metrics.caller_key` says (the customer when known,
-else the E.164 number; withheld numbers cannot be called back and are left out). A caller is
+A caller is who the metrics' first-contact resolution says (the customer when known, else
+the E.164 number; withheld numbers cannot be called back and are left out). A caller is
 on the list while their latest call of the period is abandoned (as the metrics count it:
 short abandons are misdials, not on the list) and nobody called them back since:
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.analytics import metrics
@@ -35,15 +35,25 @@ async def abandoned_callers(
     session: AsyncSession, since: dt.datetime, until: dt.datetime, limit: int = LIMIT
 ) -> tuple[Abandoned, ...]:
     """The worklist of `[since, until)`, oldest first."""
-    key = metrics.caller_key()
+    caller = (
+        Interaction.customer_id,
+        case((Interaction.customer_id.is_(None), Interaction.caller_e164), else_=null()),
+    )
     latest = (
         select(
             Interaction.id.label("id"),
             func.row_number()
-            .over(partition_by=key, order_by=(Interaction.started_at.desc(), Interaction.id.desc()))
+            .over(
+                partition_by=caller,
+                order_by=(Interaction.started_at.desc(), Interaction.id.desc()),
+            )
             .label("rank"),
         )
-        .where(metrics.is_call(), key.is_not(None), metrics.in_period(since, until))
+        .where(
+            metrics.is_call(),
+            or_(Interaction.customer_id.is_not(None), Interaction.caller_e164.is_not(None)),
+            metrics.in_period(since, until),
+        )
         .subquery()
     )
     called_back = exists().where(
