@@ -54,6 +54,8 @@ WRAPUP_TICK_SECONDS = 0.5
 WRITE_BATCH = 200
 """Most finished calls written in one transaction."""
 PROGRESS_TICK_SECONDS = 1.0
+READ_TIMEOUT_SECONDS = 5.0
+"""Most the event consumer waits for a read of the database after a (re)connect."""
 ERROR_KINDS = ("database_write", "bus_publish", "ami_resync", "routing", "routing_timeout")
 
 
@@ -308,12 +310,14 @@ class Bridge:
         await self._notifier.agent_state(agent)
 
     async def _read_wrapups(self) -> None:
-        """Each queue's wrap-up time (Asterisk does not report a queue's wrapuptime)."""
+        """Each queue's wrap-up time (Asterisk does not report a queue's wrapuptime). Bounded
+        in time: the event consumer waits for it, and a database that does not answer must
+        not hold every event back (the times already known stay)."""
         try:
-            async with self._sessions() as session:
+            async with asyncio.timeout(READ_TIMEOUT_SECONDS), self._sessions() as session:
                 rows = await session.execute(select(Queue.name, Queue.wrapup_seconds))
                 self.agents.wrapup = {name: seconds for name, seconds in rows}
-        except (SQLAlchemyError, OSError) as err:
+        except (SQLAlchemyError, OSError, TimeoutError) as err:
             log.warning("cannot read the queues' wrap-up times: %s", err)
 
     async def handle_command(self, command: Command) -> Reply:

@@ -22,6 +22,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from contact_center.settings import load_settings
 from contact_center.storage.db import upgrade
 from contact_center.web.app import create_app
+from contact_center.web.health import STALLED_SECONDS
 from contact_center.web.keys import BRIDGE, DATABASE
 from tests.ami.fake_ami import SECRET, USERNAME, FakeAmi
 from tests.e2e.harness import free_port
@@ -238,3 +239,40 @@ async def test_metrics_are_guarded(tmp_path: Path) -> None:
             assert response.status == 200  # health stays public
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.timeout(60)
+async def test_a_database_that_never_answers_holds_no_event_back(
+    tmp_path: Path, fake: FakeAmi
+) -> None:
+    """A PostgreSQL that takes connections and never answers: readiness says so within the
+    check's 2 s, and the event consumer, which reads the queues' wrap-up times after each
+    connect, gives up on it in time and goes on (liveness stays good past its limit)."""
+    frozen_db = await asyncio.start_server(_blackhole, "127.0.0.1", 0)
+    port = frozen_db.sockets[0].getsockname()[1]
+    settings = load_settings(
+        {"CC_AMI_SECRET": SECRET},
+        database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{port}/nothing",
+        state_dir=tmp_path,
+        ami_port=fake.port,
+        ami_user=USERNAME,
+        agi_port=free_port(),
+    )
+    app = await asyncio.to_thread(create_app, settings, with_bridge=True)
+    client: Client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        started = time.monotonic()
+        body = await ready_turns(client, 503)
+        assert body["database"] == "unavailable: TimeoutError"
+        assert time.monotonic() - started < 5
+        sent = 0
+        while time.monotonic() - started < STALLED_SECONDS + 3:
+            await fake.event(FULLY_BOOTED)
+            sent += 1
+            assert (await client.get("/health/live")).status == 200
+            await asyncio.sleep(0.5)
+        assert await metric(client, 'cc_ami_events_total{node="node1"}') >= sent
+    finally:
+        await client.close()
+        frozen_db.close()
