@@ -12,8 +12,8 @@ from contact_center.calls.tracker import CallTracker, FinishedCall
 from contact_center.runtime import Database, open_database
 from contact_center.settings import load_settings
 from contact_center.storage.db import upgrade
-from contact_center.storage.interactions import save_call, save_calls
-from contact_center.storage.models import Interaction, InteractionEvent, User
+from contact_center.storage.interactions import CALLBACK_TITLE, save_call, save_calls
+from contact_center.storage.models import Interaction, InteractionEvent, Task, User
 from tests.calls.test_tracker import recorded, replay
 
 
@@ -158,3 +158,24 @@ async def test_a_batch_is_written_in_one_go_and_duplicates_are_skipped(
     assert ids[5] is None  # the same call twice in one batch
     assert await count(database, Interaction) == 5
     assert await count(database, InteractionEvent) == 5 * len(first.steps)
+
+
+async def test_an_after_hours_callback_request_becomes_one_task_of_its_queue(
+    database: Database,
+) -> None:
+    calls = replay(recorded("recorded_ring_first_and_after_hours.txt"))
+    calls = [dataclasses.replace(c, customer_id=None) for c in calls]
+    [asked] = [c for c in calls if c.outcome == "callback_requested"]
+    withheld = dataclasses.replace(asked, linkedid="withheld-1", caller_number="", caller_e164=None)
+    async with database.sessions() as session, session.begin():
+        ids = await save_calls(session, [*calls, withheld])
+    async with database.sessions() as session, session.begin():  # written again: no new task
+        assert await save_calls(session, calls) == [None] * len(calls)
+    async with database.sessions() as session:
+        tasks = list(await session.scalars(select(Task)))
+    interaction_id = ids[calls.index(asked)]
+    assert [(t.kind, t.status, t.queue, t.phone_number, t.interaction_id) for t in tasks] == [
+        ("callback", "open", asked.queue, asked.caller_e164, interaction_id)
+    ]
+    assert tasks[0].due_at == asked.ended_at
+    assert tasks[0].title == CALLBACK_TITLE
