@@ -49,9 +49,10 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal,
+    null,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
@@ -65,6 +66,8 @@ DEFAULT_SERVICE_LEVEL_SECONDS = 20
 """The service level threshold of a queue the ``queues`` table does not know."""
 FCR_DAYS = 7
 """A caller who calls again within this many days was not resolved at first contact."""
+REPEAT_CALLS = 2
+"""A caller with this many offered calls in a period is a repeat caller."""
 
 AFTER_HOURS_OUTCOMES = ("after_hours_message", "voicemail", "callback_requested")
 NOT_OFFERED_OUTCOMES = (*AFTER_HOURS_OUTCOMES, "unqueued")
@@ -136,8 +139,8 @@ def handle_seconds() -> ColumnElement[float]:
 
 
 def caller_key() -> ColumnElement[str | None]:
-    """Who called: the customer when known ("123"), else the E.164 number ("+48..."),
-    else NULL (withheld or unreadable numbers are nobody in particular)."""
+    """Who called, as one text key: the customer when known ("123"), else the E.164 number
+    ("+48..."), else NULL (withheld or unreadable numbers are nobody in particular)."""
     return func.coalesce(cast(Interaction.customer_id, String), Interaction.caller_e164)
 
 
@@ -426,27 +429,41 @@ class CallerFigures:
         return _ratio(self.repeat_callers, self.callers)
 
 
-async def caller_figures(
+def caller_partition() -> tuple[Expression, ColumnElement[Any]]:
+    """Who called, as two columns that sort fast: the customer id, else (no customer) the
+    E.164 number. Both NULL: a withheld or unreadable number, nobody in particular."""
+    return (
+        Interaction.customer_id,
+        case((Interaction.customer_id.is_(None), Interaction.caller_e164), else_=null()),
+    )
+
+
+def identified() -> ColumnElement[bool]:
+    return or_(Interaction.customer_id.is_not(None), Interaction.caller_e164.is_not(None))
+
+
+async def fcr_counts(
     session: AsyncSession,
     since: dt.datetime,
     until: dt.datetime,
     filters: Filters = NO_FILTERS,
     fcr_days: int = FCR_DAYS,
-) -> CallerFigures:
-    """First-contact resolution and repeat callers of the period (see the module's text).
-    The next call may be any inbound call of the caller, to any queue, also after ``until``."""
+) -> tuple[int, int]:
+    """(answered calls of identified callers, those resolved at first contact). The next
+    call may be any inbound call of the caller, to any queue, also after ``until``."""
     dialect = await dialect_of(session)
-    key = caller_key()
     later = (
         select(
             Interaction.id.label("id"),
             func.lead(Interaction.started_at)
-            .over(partition_by=key, order_by=(Interaction.started_at, Interaction.id))
+            .over(
+                partition_by=caller_partition(), order_by=(Interaction.started_at, Interaction.id)
+            )
             .label("next_started_at"),
         )
         .where(
             is_call(),
-            key.is_not(None),
+            identified(),
             Interaction.started_at >= since,
             Interaction.started_at < until + dt.timedelta(days=fcr_days),
         )
@@ -454,33 +471,71 @@ async def caller_figures(
     )
     gap = seconds_between(dialect, Interaction.started_at, later.c.next_started_at)
     resolved = or_(later.c.next_started_at.is_(None), gap > fcr_days * 86400.0)
-    fcr_statement = (
-        offered_calls([_count(literal(True)), _count(resolved)], since, until, filters)
+    statement = (
+        offered_calls([func.count(), _count(resolved)], since, until, filters)
         .join(later, later.c.id == Interaction.id)
         .where(answered())
     )
-    answered_identified, resolved_count = (await session.execute(fcr_statement)).one()
+    answered_identified, resolved_count = (await session.execute(statement)).one()
+    return int(answered_identified or 0), int(resolved_count or 0)
 
-    per_caller = (
-        offered_calls([key.label("caller"), func.count().label("calls")], since, until, filters)
-        .where(key.is_not(None))
-        .group_by(key)
-        .subquery()
+
+def per_caller(
+    since: dt.datetime, until: dt.datetime, filters: Filters = NO_FILTERS
+) -> Select[Any]:
+    """One row per caller (``customer_id``, ``number``; both NULL: withheld callers
+    together) and customer tier (NULL: not a customer), with its offered ``calls``."""
+    customer_id, number = caller_partition()
+    tier = type_coerce(Customer.tier, String).label("tier")
+    statement = offered_calls(
+        [
+            customer_id.label("customer_id"),
+            number.label("number"),
+            tier,
+            func.count().label("calls"),
+        ],
+        since,
+        until,
+        filters,
     )
-    repeat = per_caller.c.calls >= 2
-    repeat_statement = select(
-        func.count(),
-        _count(repeat),
-        func.coalesce(func.sum(case((repeat, per_caller.c.calls), else_=0)), 0),
-    ).select_from(per_caller)
-    callers, repeat_callers, repeat_calls = (await session.execute(repeat_statement)).one()
-    return CallerFigures(
-        answered_identified=int(answered_identified or 0),
-        resolved_first_contact=int(resolved_count or 0),
-        callers=int(callers or 0),
-        repeat_callers=int(repeat_callers or 0),
-        repeat_caller_calls=int(repeat_calls or 0),
+    if not filters.needs_customer:
+        statement = statement.outerjoin(Customer, Customer.id == Interaction.customer_id)
+    return statement.group_by(customer_id, number, Customer.tier)
+
+
+async def repeat_counts(
+    session: AsyncSession,
+    since: dt.datetime,
+    until: dt.datetime,
+    filters: Filters = NO_FILTERS,
+) -> tuple[int, int, int]:
+    """(identified callers, repeat callers, offered calls of repeat callers)."""
+    callers = per_caller(since, until, filters).subquery()
+    repeat = callers.c.calls >= REPEAT_CALLS
+    statement = (
+        select(
+            func.count(),
+            _count(repeat),
+            func.coalesce(func.sum(case((repeat, callers.c.calls), else_=0)), 0),
+        )
+        .select_from(callers)
+        .where(or_(callers.c.customer_id.is_not(None), callers.c.number.is_not(None)))
     )
+    found, repeaters, calls = (await session.execute(statement)).one()
+    return int(found or 0), int(repeaters or 0), int(calls or 0)
+
+
+async def caller_figures(
+    session: AsyncSession,
+    since: dt.datetime,
+    until: dt.datetime,
+    filters: Filters = NO_FILTERS,
+    fcr_days: int = FCR_DAYS,
+) -> CallerFigures:
+    """First-contact resolution and repeat callers of the period (see the module's text)."""
+    answered_identified, resolved = await fcr_counts(session, since, until, filters, fcr_days)
+    callers, repeaters, calls = await repeat_counts(session, since, until, filters)
+    return CallerFigures(answered_identified, resolved, callers, repeaters, calls)
 
 
 __all__ = [

@@ -8,14 +8,16 @@ the heatmap here (``metrics.hour_bucket``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, distinct, func, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import case, func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.analytics import metrics
 from contact_center.analytics.agent_time import AgentTime, agent_time
@@ -32,6 +34,9 @@ from contact_center.storage.models import Customer, Interaction, User
 
 INTERVALS = ("hour", "day", "week")
 MAX_DAYS = 731
+WORK_MEM = "64MB"
+"""PostgreSQL's memory for sorts and hashes in a report's queries (per query, at most five
+at a time): a month of calls sorts in memory instead of on disk."""
 """The longest period a report covers (two years)."""
 
 
@@ -148,33 +153,80 @@ def _every_interval(period: Period, interval: str, tz: ZoneInfo) -> list[dt.date
 CONTACT_BUCKETS = ((1, 1, "1"), (2, 2, "2"), (3, 5, "3-5"), (6, 10, "6-10"), (11, None, "11+"))
 
 
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@contextlib.asynccontextmanager
+async def _reading(sessions: Sessions) -> AsyncIterator[AsyncSession]:
+    """A session for one of the report's queries; on PostgreSQL with room to sort and hash
+    a month of calls in memory (``work_mem`` for this transaction only)."""
+    async with sessions() as session, session.begin():
+        if await metrics.dialect_of(session) == "postgresql":
+            await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+        yield session
+
+
 async def build_report(
-    session: AsyncSession,
+    sessions: Sessions,
     period: Period,
     filters: Filters = metrics.NO_FILTERS,
     interval: str | None = None,
     tz: ZoneInfo | None = None,
 ) -> Report:
-    """Everything a report shows, for the period and filters."""
+    """Everything a report shows, for the period and filters: its queries run at once, each
+    in a session of its own."""
     interval = interval or period.auto_interval()
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
     if tz is None:
         tz = await asyncio.to_thread(ZoneInfo, period.timezone)  # reads a file
-    since, until = period.since, period.until
-    dialect = await metrics.dialect_of(session)
+    async with asyncio.TaskGroup() as tasks:
+        hours = tasks.create_task(_hours(sessions, period, filters, interval, tz))
+        agents = tasks.create_task(_agents(sessions, period, filters))
+        fcr = tasks.create_task(_fcr(sessions, period, filters))
+        customers = tasks.create_task(_customers(sessions, period, filters))
+        counts = tasks.create_task(_routing_and_dispositions(sessions, period, filters))
+    intervals, heatmap, queues = hours.result()
+    segments, contacts, (callers, repeaters, repeat_calls) = customers.result()
+    answered_identified, resolved = fcr.result()
+    routing, dispositions = counts.result()
+    return Report(
+        period=period,
+        filters=filters,
+        interval=interval,
+        totals=add_up(item.figures for item in queues),
+        intervals=intervals,
+        heatmap=heatmap,
+        queues=queues,
+        agents=agents.result(),
+        callers=CallerFigures(answered_identified, resolved, callers, repeaters, repeat_calls),
+        segments=segments,
+        contacts_per_customer=contacts,
+        routing=routing,
+        dispositions=dispositions,
+    )
 
-    hour = metrics.hour_bucket(dialect).label("hour")
-    threshold = metrics.service_level_threshold().label("threshold")
-    statement = offered_calls(
-        [hour, Interaction.queue, threshold, *figure_columns()], since, until, filters
-    ).group_by(hour, Interaction.queue, threshold)
+
+async def _hours(
+    sessions: Sessions, period: Period, filters: Filters, interval: str, tz: ZoneInfo
+) -> tuple[list[tuple[dt.datetime, Figures]], list[list[int]], list[QueueFigures]]:
+    """Calls by interval, the heatmap and each queue, from one scan grouped by UTC hour."""
     by_interval: dict[dt.datetime, Figures] = {
         start: Figures() for start in _every_interval(period, interval, tz)
     }
     by_queue: dict[tuple[str, int], Figures] = defaultdict(Figures)
     heatmap = [[0] * 24 for _ in range(7)]
-    for row in (await session.execute(statement)).mappings():
+    async with _reading(sessions) as session:
+        hour = metrics.hour_bucket(await metrics.dialect_of(session)).label("hour")
+        threshold = metrics.service_level_threshold().label("threshold")
+        statement = offered_calls(
+            [hour, Interaction.queue, threshold, *figure_columns()],
+            period.since,
+            period.until,
+            filters,
+        ).group_by(hour, Interaction.queue, threshold)
+        rows = (await session.execute(statement)).mappings().all()
+    for row in rows:
         figures = Figures.from_row(row)
         start = metrics.bucket_time(row["hour"])
         key = _interval_start(start, interval, tz)
@@ -186,28 +238,26 @@ async def build_report(
         QueueFigures(name, seconds, figures)
         for (name, seconds), figures in sorted(by_queue.items())
     ]
+    return sorted(by_interval.items()), heatmap, queues
 
-    agents = await _agents(session, period, filters)
-    return Report(
-        period=period,
-        filters=filters,
-        interval=interval,
-        totals=add_up(item.figures for item in queues),
-        intervals=sorted(by_interval.items()),
-        heatmap=heatmap,
-        queues=queues,
-        agents=agents,
-        callers=await metrics.caller_figures(session, since, until, filters),
-        segments=await _segments(session, period, filters),
-        contacts_per_customer=await _contacts_per_customer(session, period, filters),
-        routing=await _counts(session, period, filters, Interaction.route_rule, metrics.is_call()),
-        dispositions=await _counts(
+
+async def _fcr(sessions: Sessions, period: Period, filters: Filters) -> tuple[int, int]:
+    async with _reading(sessions) as session:
+        return await metrics.fcr_counts(session, period.since, period.until, filters)
+
+
+async def _routing_and_dispositions(
+    sessions: Sessions, period: Period, filters: Filters
+) -> tuple[list[Count], list[Count]]:
+    async with _reading(sessions) as session:
+        routing = await _counts(session, period, filters, Interaction.route_rule, metrics.is_call())
+        dispositions = await _counts(
             session, period, filters, Interaction.disposition, metrics.answered()
-        ),
-    )
+        )
+    return routing, dispositions
 
 
-async def _agents(session: AsyncSession, period: Period, filters: Filters) -> list[AgentRow]:
+async def _agents(sessions: Sessions, period: Period, filters: Filters) -> list[AgentRow]:
     statement = (
         offered_calls(
             [Interaction.agent_id, User.display_name, *figure_columns()],
@@ -219,22 +269,15 @@ async def _agents(session: AsyncSession, period: Period, filters: Filters) -> li
         .where(metrics.answered())
         .group_by(Interaction.agent_id, User.display_name)
     )
-    rows = (await session.execute(statement)).mappings().all()
+    async with _reading(sessions) as session:
+        rows = (await session.execute(statement)).mappings().all()
+        times = await agent_time(session, period.since, period.until)
+        names = dict((await session.execute(select(User.id, User.display_name))).all())
     figures = {
         int(row["agent_id"]): (str(row["display_name"]), Figures.from_row(row)) for row in rows
     }
-    times = await agent_time(session, period.since, period.until)
     if filters.agent_id is not None:
         times = {k: v for k, v in times.items() if k == filters.agent_id}
-    names = (
-        dict(
-            (
-                await session.execute(select(User.id, User.display_name).where(User.id.in_(times)))
-            ).all()
-        )
-        if times
-        else {}
-    )
     result = []
     for agent_id in sorted(set(figures) | set(times)):
         name, own = figures.get(agent_id, (str(names.get(agent_id, agent_id)), Figures()))
@@ -242,50 +285,51 @@ async def _agents(session: AsyncSession, period: Period, filters: Filters) -> li
     return sorted(result, key=lambda row: (-row.figures.answered, row.name))
 
 
-async def _segments(session: AsyncSession, period: Period, filters: Filters) -> list[Segment]:
-    tier = func.coalesce(type_coerce(Customer.tier, String), "unknown").label("tier")
-    columns: list[metrics.Expression] = [
-        tier,
-        func.count().label("calls"),
-        func.count(distinct(Interaction.customer_id)),
+async def _customers(
+    sessions: Sessions, period: Period, filters: Filters
+) -> tuple[list[Segment], list[Count], tuple[int, int, int]]:
+    """Customers by segment, contacts per customer and repeat callers, from one pass over
+    ``metrics.per_caller``: how many callers of each tier made how many calls."""
+    callers = metrics.per_caller(period.since, period.until, filters).subquery()
+    is_customer = callers.c.customer_id.is_not(None)
+    known = or_(is_customer, callers.c.number.is_not(None))
+    statement = select(
+        callers.c.tier,
+        case((is_customer, 1), else_=0),
+        case((known, 1), else_=0),
+        callers.c.calls,
+        func.count(),
+    ).group_by(callers.c.tier, is_customer, known, callers.c.calls)
+    async with _reading(sessions) as session:
+        rows = (await session.execute(statement)).all()
+    calls_by_tier: dict[str, int] = defaultdict(int)
+    customers_by_tier: dict[str, int] = defaultdict(int)
+    contacts: dict[str, int] = defaultdict(int)
+    found = repeaters = repeat_calls = 0
+    for tier, customer, identified, calls, how_many in rows:
+        segment = str(tier) if tier is not None else "unknown"
+        calls_by_tier[segment] += calls * how_many
+        if customer:
+            customers_by_tier[segment] += how_many
+            contacts[_contact_bucket(calls)] += how_many
+        if identified:
+            found += how_many
+            if calls >= metrics.REPEAT_CALLS:
+                repeaters += how_many
+                repeat_calls += calls * how_many
+    segments = [
+        Segment(tier, calls_by_tier[tier], customers_by_tier[tier])
+        for tier in sorted(calls_by_tier)
     ]
-    statement = offered_calls(columns, period.since, period.until, filters)
-    if not filters.needs_customer:
-        statement = statement.outerjoin(Customer, Customer.id == Interaction.customer_id)
-    rows = await session.execute(statement.group_by(tier).order_by(tier))
-    return [Segment(str(name), int(calls), int(customers)) for name, calls, customers in rows]
+    buckets = [Count(label, contacts[label]) for _low, _high, label in CONTACT_BUCKETS]
+    return segments, buckets, (found, repeaters, repeat_calls)
 
 
-async def _contacts_per_customer(
-    session: AsyncSession, period: Period, filters: Filters
-) -> list[Count]:
-    per_customer = (
-        offered_calls(
-            [Interaction.customer_id, func.count().label("calls")],
-            period.since,
-            period.until,
-            filters,
-        )
-        .where(Interaction.customer_id.is_not(None))
-        .group_by(Interaction.customer_id)
-        .subquery()
-    )
-    bucket = case(
-        *[
-            (
-                and_(per_customer.c.calls >= low, per_customer.c.calls <= high)
-                if high is not None
-                else per_customer.c.calls >= low,
-                label,
-            )
-            for low, high, label in CONTACT_BUCKETS
-        ],
-    ).label("bucket")
-    rows: dict[str, int] = {
-        str(label): int(customers)
-        for label, customers in await session.execute(select(bucket, func.count()).group_by(bucket))
-    }
-    return [Count(label, int(rows.get(label, 0))) for _low, _high, label in CONTACT_BUCKETS]
+def _contact_bucket(calls: int) -> str:
+    for low, high, label in CONTACT_BUCKETS:
+        if calls >= low and (high is None or calls <= high):
+            return label
+    raise ValueError(f"no bucket for {calls} calls")
 
 
 async def _counts(

@@ -130,8 +130,9 @@ async def _report(request: web.Request) -> tuple[ReportQuery, Report, ZoneInfo]:
         wanted = read_query(request.query, tz, dt.datetime.now(tz).date())
     except BadQuery as err:
         raise web.HTTPBadRequest(text=f"bad report query: {err}") from err
-    async with request.app[DATABASE].sessions() as session:
-        report = await build_report(session, wanted.period, wanted.filters, wanted.interval, tz)
+    report = await build_report(
+        request.app[DATABASE].sessions, wanted.period, wanted.filters, wanted.interval, tz
+    )
     return wanted, report, tz
 
 
@@ -217,8 +218,9 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         wanted = read_query(request.query, tz, dt.datetime.now(tz).date())
     except BadQuery as err:
         return refusal(request, 400, "bad_report_query", str(err))
-    async with request.app[DATABASE].sessions() as session:
-        report = await build_report(session, wanted.period, wanted.filters, wanted.interval, tz)
+    report = await build_report(
+        request.app[DATABASE].sessions, wanted.period, wanted.filters, wanted.interval, tz
+    )
     context = _context(wanted, report, printing=request.query.get("print") == "1")
     context |= await _choices(request)
     return _secured(aiohttp_jinja2.render_template("reports/report.html", request, context))

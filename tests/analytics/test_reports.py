@@ -17,8 +17,7 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 
 async def test_report_of_the_day(known: Known) -> None:
     period = Period.of_days(DAY.date(), DAY.date(), UTC)
-    async with known.sessions() as session:
-        report = await build_report(session, period)
+    report = await build_report(known.sessions, period)
     assert report.interval == "hour"
     assert len(report.intervals) == 24
     by_hour = {start.hour: figures.offered for start, figures in report.intervals}
@@ -56,8 +55,7 @@ async def test_local_days_and_filters(known: Known) -> None:
     # Warsaw is UTC+1 in November: the local day 2 November is 23:00 UTC on the 1st to 23:00
     period = Period.of_days(DAY.date(), DAY.date() + dt.timedelta(days=6), WARSAW)
     assert period.since == DAY - dt.timedelta(hours=1)
-    async with known.sessions() as session:
-        report = await build_report(session, period, Filters(queue="vip"))
+    report = await build_report(known.sessions, period, Filters(queue="vip"))
     assert report.interval == "day"
     # vip: calls 6 and 7 on Monday, call 14 on Wednesday
     assert [figures.offered for _start, figures in report.intervals] == [2, 0, 1, 0, 0, 0, 0]

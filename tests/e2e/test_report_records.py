@@ -154,8 +154,8 @@ async def test_the_report_agrees_with_the_queue_log(
             rows = await logged_calls(database.sessions, node, len(CALLS))
             ended = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
             period = Period(began.date(), ended.date(), "UTC", began, ended)
+            report = await build_report(database.sessions, period)
             async with database.sessions() as session:
-                report = await build_report(session, period)
                 today = {q.queue: q.figures for q in await queue_figures(session, began, ended)}
 
     assert [result.outcome for result in results][2:4] == ["abandoned", "abandoned"]
