@@ -171,3 +171,53 @@ async def test_each_change_is_pushed_within_half_a_second(client: Client, fake: 
     assert figure(frame, "aht", "1:00")
     assert figure(frame, "calls_today", 1)
     await socket.close()
+
+
+async def test_a_queues_thresholds_turn_its_tile_amber_then_red(
+    client: Client, fake: FakeAmi
+) -> None:
+    await as_user(client, "anna")
+    assert (await client.get("/wallboard/alerts")).status == 403
+    token = await as_user(client, "boss")
+    page = await (await client.get("/wallboard/alerts")).text()
+    assert 'id="alerts-support-pl"' in page
+    socket = await client.ws_connect("/wallboard/push", headers=origin(client))
+    whole = await socket.receive_str()
+    assert 'id="queue-support-pl" class="tile level-ok"' in whole
+
+    def form(**values: str) -> dict[str, str]:
+        fields = dict.fromkeys(
+            (
+                "waiting_amber",
+                "waiting_red",
+                "longest_wait_amber",
+                "longest_wait_red",
+                "service_level_amber",
+                "service_level_red",
+            ),
+            "",
+        )
+        return {"csrf_token": token, "queue": "support-pl", **fields, **values}
+
+    for bad in (
+        {"waiting_amber": "3", "waiting_red": "2"},
+        {"waiting_red": "x"},
+        {"service_level_red": "150"},
+        {"waiting_amber": "1.5"},
+    ):
+        response = await client.post("/wallboard/alerts", data=form(**bad))
+        assert response.status == 400, bad
+    response = await client.post(
+        "/wallboard/alerts", data=form(waiting_amber="1", waiting_red="2", longest_wait_red="600")
+    )
+    assert response.status == 200
+    assert 'id="alerts-saved"' in await response.text()
+
+    await fake.event(caller_join("node-1.51"))
+    frame = await next_frame(socket, lambda f: figure(f, "waiting", 1), PUSH_WITHIN)
+    assert 'id="queue-support-pl" class="tile level-amber"' in frame
+    await fake.event(caller_join("node-1.52"))
+    frame = await next_frame(socket, lambda f: figure(f, "waiting", 2), PUSH_WITHIN)
+    assert 'id="queue-support-pl" class="tile level-red"' in frame
+    assert 'class="fig big alert"><dt>Waiting' in frame
+    await socket.close()
