@@ -276,3 +276,33 @@ async def test_a_database_that_never_answers_holds_no_event_back(
     finally:
         await client.close()
         frozen_db.close()
+
+
+async def test_readiness_answers_within_a_probes_timeout_when_redis_never_answers(
+    tmp_path: Path,
+) -> None:
+    """A Redis that takes connections and never answers: readiness says so after the
+    check's 2 s, without asking it again for the nodes (a probe gives up after 3 s)."""
+    frozen_redis = await asyncio.start_server(_blackhole, "127.0.0.1", 0)
+    port = frozen_redis.sockets[0].getsockname()[1]
+    settings = load_settings(
+        {},
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}",
+        redis_url=f"redis://127.0.0.1:{port}/0",
+    )
+    app = await asyncio.to_thread(create_app, settings)
+    client: Client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        started = time.monotonic()
+        response = await client.get("/health/ready")
+        took = time.monotonic() - started
+        body = await response.json()
+        assert response.status == 503
+        assert body["redis"] == "unavailable: TimeoutError"
+        assert body["database"] == "ok"
+        assert body["nodes"] == []
+        assert took < 3, took
+    finally:
+        await client.close()
+        frozen_redis.close()
