@@ -121,9 +121,13 @@ class Agent:
     counted: Counter | None = None
 
     async def read(self) -> None:
+        await self._read()
+        if self.socket.close_code not in {None, 1000}:  # closed by the server
+            log.warning("%s: socket closed (%s)", self.username, self.socket.close_code)
+
+    async def _read(self) -> None:
         async for message in self.socket:
             if message.type != aiohttp.WSMsgType.TEXT:
-                log.warning("%s: socket %s (%s)", self.username, message.type, message.data)
                 break
             arrived = time.time()
             data: str = message.data
@@ -256,11 +260,13 @@ async def measure(
     ami_port = server.sockets[0].getsockname()[1]
     async with server, center(url, folder, ami_port) as base:
         await asyncio.wait_for(asterisk.logged_in.wait(), 30)
-        agents = [await connect(base, i) for i in range(1, options.agents + 1)]
         counted = Counter(options.calls)
-        for agent in agents:
-            agent.counted = counted
-        readers = [asyncio.create_task(a.read()) for a in agents]
+        agents: list[Agent] = []
+        readers: list[asyncio.Task[None]] = []
+        for i in range(1, options.agents + 1):  # each read at once (it answers the pings)
+            agents.append(await connect(base, i))
+            agents[-1].counted = counted
+            readers.append(asyncio.create_task(agents[-1].read()))
         await asyncio.sleep(1.0)  # the first frames (state, tasks) read
         run = f"b{secrets.token_hex(3)}"
         sent: dict[str, tuple[float, Agent, str]] = {}

@@ -61,6 +61,16 @@ class Pop:
         return self.node, self.linkedid
 
 
+def ranked_for(ranked: tuple[int, ...], draft: Draft) -> list[int]:
+    """The call's customers in order; one the agent linked the number to comes first."""
+    order = list(ranked)
+    if draft.customer_id is not None:
+        if draft.customer_id in order:
+            order.remove(draft.customer_id)
+        order.insert(0, draft.customer_id)
+    return order
+
+
 async def load_customer(session: AsyncSession, customer_id: int) -> PopCustomer | None:
     try:
         card = await customer_card(session, customer_id)
@@ -106,11 +116,7 @@ async def load_in(
     """The pop of call (node, linkedid) for the user: `ranked` are the customers the call
     came with (the routed one first); a customer the user linked the number to comes first."""
     draft = await draft_of(session, node, linkedid, user_id)
-    order = list(ranked)
-    if draft.customer_id is not None:
-        if draft.customer_id in order:
-            order.remove(draft.customer_id)
-        order.insert(0, draft.customer_id)
+    order = ranked_for(ranked, draft)
     customer = await load_customer(session, order[0]) if order else None
     candidates: list[CustomerCard] = []
     for other in order[1 : 1 + CANDIDATES]:

@@ -13,10 +13,10 @@ from aiohttp import web
 
 from contact_center.bus import AgentCall
 from contact_center.crm import due_tasks
-from contact_center.desk import pop as pops
 from contact_center.errors import BusUnavailable
 from contact_center.web import agents_api
 from contact_center.web.auth import current_user, require_role
+from contact_center.web.desk_lifecycle import POPS
 from contact_center.web.keys import DATABASE, MESSAGING
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,7 @@ async def desk_page(request: web.Request) -> web.StreamResponse:
         except (BusUnavailable, ValueError) as err:
             log.warning("desk: no current call for %s: %s", identity.interface, err)
     context: dict[str, Any] = {"call": call, "interface": identity.interface, "now": time.time()}
-    context["pop"] = (
-        None
-        if call is None
-        else await pops.load(request.app[DATABASE].sessions, call, identity.user_id)
-    )
+    context["pop"] = None if call is None else await request.app[POPS].load(call, identity.user_id)
     context["form"] = {}
     async with request.app[DATABASE].sessions() as session:
         context["tasks"] = await due_tasks(session, identity.user_id, dt.datetime.now(dt.UTC))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from contact_center.accounts import Identity
 from contact_center.bus import AgentCall
 from contact_center.desk import call_notes
 from contact_center.desk import pop as pops
+from contact_center.desk.pop_sqlite import PopSource
 from contact_center.desk.visibility import may_see, visible
 from contact_center.storage.models import Customer, PhoneNumber
 from tests.crm.conftest import NOW, Database, Seed, call
@@ -97,3 +100,23 @@ async def test_an_agent_sees_the_customers_they_handle_only(database: Database, 
         assert await visible(session, agent(seed.anna, "supervisor"), [stranger.id]) == [
             stranger.id
         ]
+
+
+async def test_the_sqlite_loader_in_one_thread_trip_loads_the_same_pop(
+    database: Database, seed: Seed
+) -> None:
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("the one-trip loader is for SQLite files")
+    async with database.sessions() as session, session.begin():
+        for minutes in range(7):
+            session.add(call(seed.zaneta, NOW - dt.timedelta(minutes=minutes), f"20.{minutes}"))
+        await call_notes.save_notes(
+            session, node="node1", linkedid="1800.1", user_id=seed.anna, notes="n", disposition=""
+        )
+    source = await PopSource.open(database.sessions)
+    try:
+        for ringing_call in (ringing(seed.zaneta, (seed.acme, seed.olha)), ringing(None)):
+            expected = await pops.load(database.sessions, ringing_call, seed.anna)
+            assert await source.load(ringing_call, seed.anna) == expected
+    finally:
+        await source.close()

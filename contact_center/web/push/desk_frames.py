@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from contact_center.bus import AgentCall
 from contact_center.crm import due_tasks
-from contact_center.desk import pop as pops
 from contact_center.desk import reminders
+from contact_center.web.desk_lifecycle import POPS
 from contact_center.web.keys import DATABASE
 from contact_center.web.push import render
 from contact_center.web.push.hub import PushClient
@@ -39,7 +39,7 @@ async def call_frame(
         return frame
     client.pop_key = (call.node, call.linkedid)
     try:
-        pop = await pops.load(app[DATABASE].sessions, call, client.identity.user_id)
+        pop = await app[POPS].load(call, client.identity.user_id)
     except SQLAlchemyError as err:  # the call card still shows; the pop says nothing
         log.warning(
             "push: no pop for call %s of %s: %s", call.linkedid, client.identity.username, err
