@@ -145,11 +145,12 @@ def caller_key() -> ColumnElement[str | None]:
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    """COUNT(*) FILTER (WHERE condition): cheaper per row than SUM(CASE ...) (SQLite 3.30+)."""
+    return func.count().filter(condition)
 
 
 def _total(condition: ColumnElement[bool], value: Expression) -> ColumnElement[float]:
-    return func.coalesce(func.sum(case((condition, value), else_=None)), 0.0)
+    return func.coalesce(func.sum(value).filter(condition), 0.0)
 
 
 def figure_columns() -> list[KeyedColumnElement[Any]]:
@@ -452,30 +453,27 @@ async def fcr_counts(
     """(answered calls of identified callers, those resolved at first contact). The next
     call may be any inbound call of the caller, to any queue, also after ``until``."""
     dialect = await dialect_of(session)
-    later = (
-        select(
-            Interaction.id.label("id"),
-            func.lead(Interaction.started_at)
-            .over(
-                partition_by=caller_partition(), order_by=(Interaction.started_at, Interaction.id)
-            )
-            .label("next_started_at"),
-        )
-        .where(
-            is_call(),
-            identified(),
-            Interaction.started_at >= since,
-            Interaction.started_at < until + dt.timedelta(days=fcr_days),
-        )
-        .subquery()
-    )
-    gap = seconds_between(dialect, Interaction.started_at, later.c.next_started_at)
+    # one pass over the period and the days after it: each call with the caller's next call,
+    # and whether it is one of those counted (answered, offered, in the period, filtered)
+    counted = and_(answered(), offered(), in_period(since, until), *filters.conditions())
+    calls = select(
+        case((counted, 1), else_=0).label("counted"),
+        Interaction.started_at.label("started_at"),
+        func.lead(Interaction.started_at)
+        .over(partition_by=caller_partition(), order_by=(Interaction.started_at, Interaction.id))
+        .label("next_started_at"),
+    ).select_from(Interaction)
+    if filters.needs_customer:  # the same caller is the same customer: one tier
+        calls = calls.join(Customer, Customer.id == Interaction.customer_id)
+    later = calls.where(
+        is_call(),
+        identified(),
+        Interaction.started_at >= since,
+        Interaction.started_at < until + dt.timedelta(days=fcr_days),
+    ).subquery()
+    gap = seconds_between(dialect, later.c.started_at, later.c.next_started_at)
     resolved = or_(later.c.next_started_at.is_(None), gap > fcr_days * 86400.0)
-    statement = (
-        offered_calls([func.count(), _count(resolved)], since, until, filters)
-        .join(later, later.c.id == Interaction.id)
-        .where(answered())
-    )
+    statement = select(func.count(), _count(resolved)).where(later.c.counted == 1)
     answered_identified, resolved_count = (await session.execute(statement)).one()
     return int(answered_identified or 0), int(resolved_count or 0)
 
@@ -484,23 +482,25 @@ def per_caller(
     since: dt.datetime, until: dt.datetime, filters: Filters = NO_FILTERS
 ) -> Select[Any]:
     """One row per caller (``customer_id``, ``number``; both NULL: withheld callers
-    together) and customer tier (NULL: not a customer), with its offered ``calls``."""
+    together) with its offered ``calls`` and customer ``tier`` (NULL: not a customer).
+    The calls are counted first and the tier looked up per caller, not per call."""
     customer_id, number = caller_partition()
-    tier = type_coerce(Customer.tier, String).label("tier")
-    statement = offered_calls(
-        [
-            customer_id.label("customer_id"),
-            number.label("number"),
-            tier,
-            func.count().label("calls"),
-        ],
-        since,
-        until,
-        filters,
+    counted = (
+        offered_calls(
+            [customer_id.label("customer_id"), number.label("number"), func.count().label("calls")],
+            since,
+            until,
+            filters,
+        )
+        .group_by(customer_id, number)
+        .subquery()
     )
-    if not filters.needs_customer:
-        statement = statement.outerjoin(Customer, Customer.id == Interaction.customer_id)
-    return statement.group_by(customer_id, number, Customer.tier)
+    return select(
+        counted.c.customer_id,
+        counted.c.number,
+        type_coerce(Customer.tier, String).label("tier"),
+        counted.c.calls,
+    ).outerjoin(Customer, Customer.id == counted.c.customer_id)
 
 
 async def repeat_counts(

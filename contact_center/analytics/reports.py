@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select, text
+from sqlalchemy import case, func, null, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.analytics import metrics
@@ -182,11 +182,11 @@ async def build_report(
         tz = await asyncio.to_thread(ZoneInfo, period.timezone)  # reads a file
     async with asyncio.TaskGroup() as tasks:
         hours = tasks.create_task(_hours(sessions, period, filters, interval, tz))
-        agents = tasks.create_task(_agents(sessions, period, filters))
+        agent_times = tasks.create_task(_agent_times(sessions, period, filters))
         fcr = tasks.create_task(_fcr(sessions, period, filters))
         customers = tasks.create_task(_customers(sessions, period, filters))
         counts = tasks.create_task(_routing_and_dispositions(sessions, period, filters))
-    intervals, heatmap, queues = hours.result()
+    intervals, heatmap, queues, agent_figures = hours.result()
     segments, contacts, (callers, repeaters, repeat_calls) = customers.result()
     answered_identified, resolved = fcr.result()
     routing, dispositions = counts.result()
@@ -198,7 +198,7 @@ async def build_report(
         intervals=intervals,
         heatmap=heatmap,
         queues=queues,
-        agents=agents.result(),
+        agents=_agent_rows(agent_figures, *agent_times.result()),
         callers=CallerFigures(answered_identified, resolved, callers, repeaters, repeat_calls),
         segments=segments,
         contacts_per_customer=contacts,
@@ -209,24 +209,48 @@ async def build_report(
 
 async def _hours(
     sessions: Sessions, period: Period, filters: Filters, interval: str, tz: ZoneInfo
-) -> tuple[list[tuple[dt.datetime, Figures]], list[list[int]], list[QueueFigures]]:
-    """Calls by interval, the heatmap and each queue, from one scan grouped by UTC hour."""
+) -> tuple[
+    list[tuple[dt.datetime, Figures]], list[list[int]], list[QueueFigures], dict[int, Figures]
+]:
+    """Calls by interval, the heatmap and each queue (grouped by UTC hour and queue), and each
+    agent's answered calls: on PostgreSQL one scan (GROUPING SETS), on SQLite two."""
     by_interval: dict[dt.datetime, Figures] = {
         start: Figures() for start in _every_interval(period, interval, tz)
     }
     by_queue: dict[tuple[str, int], Figures] = defaultdict(Figures)
+    by_agent: dict[int, Figures] = {}
     heatmap = [[0] * 24 for _ in range(7)]
     async with _reading(sessions) as session:
-        hour = metrics.hour_bucket(await metrics.dialect_of(session)).label("hour")
+        dialect = await metrics.dialect_of(session)
+        hour = metrics.hour_bucket(dialect).label("hour")
         threshold = metrics.service_level_threshold().label("threshold")
-        statement = offered_calls(
-            [hour, Interaction.queue, threshold, *figure_columns()],
-            period.since,
-            period.until,
-            filters,
-        ).group_by(hour, Interaction.queue, threshold)
-        rows = (await session.execute(statement)).mappings().all()
-    for row in rows:
+        agent = case((metrics.answered(), Interaction.agent_id), else_=null()).label("agent")
+        if dialect == "postgresql":
+            by_hours = func.grouping(agent).label("by_hours")
+            statement = offered_calls(
+                [hour, Interaction.queue, threshold, agent, by_hours, *figure_columns()],
+                period.since,
+                period.until,
+                filters,
+            ).group_by(
+                func.grouping_sets(tuple_(hour, Interaction.queue, threshold), tuple_(agent))
+            )
+            rows = (await session.execute(statement)).mappings().all()
+            hour_rows = [row for row in rows if row["by_hours"]]
+            agent_rows = [row for row in rows if not row["by_hours"]]
+        else:
+            statement = offered_calls(
+                [hour, Interaction.queue, threshold, *figure_columns()],
+                period.since,
+                period.until,
+                filters,
+            ).group_by(hour, Interaction.queue, threshold)
+            hour_rows = list((await session.execute(statement)).mappings().all())
+            agents = offered_calls(
+                [agent, *figure_columns()], period.since, period.until, filters
+            ).group_by(agent)
+            agent_rows = list((await session.execute(agents)).mappings().all())
+    for row in hour_rows:
         figures = Figures.from_row(row)
         start = metrics.bucket_time(row["hour"])
         key = _interval_start(start, interval, tz)
@@ -234,11 +258,14 @@ async def _hours(
         by_queue[(str(row["queue"]), int(row["threshold"]))] += figures
         local = start.astimezone(tz)
         heatmap[local.weekday()][local.hour] += figures.offered
+    for row in agent_rows:
+        if row["agent"] is not None:
+            by_agent[int(row["agent"])] = Figures.from_row(row)
     queues = [
         QueueFigures(name, seconds, figures)
         for (name, seconds), figures in sorted(by_queue.items())
     ]
-    return sorted(by_interval.items()), heatmap, queues
+    return sorted(by_interval.items()), heatmap, queues, by_agent
 
 
 async def _fcr(sessions: Sessions, period: Period, filters: Filters) -> tuple[int, int]:
@@ -257,32 +284,32 @@ async def _routing_and_dispositions(
     return routing, dispositions
 
 
-async def _agents(sessions: Sessions, period: Period, filters: Filters) -> list[AgentRow]:
-    statement = (
-        offered_calls(
-            [Interaction.agent_id, User.display_name, *figure_columns()],
-            period.since,
-            period.until,
-            filters,
-        )
-        .join(User, User.id == Interaction.agent_id)
-        .where(metrics.answered())
-        .group_by(Interaction.agent_id, User.display_name)
-    )
+async def _agent_times(
+    sessions: Sessions, period: Period, filters: Filters
+) -> tuple[dict[int, AgentTime], dict[int, str]]:
+    """Each agent's logged-in and pause time, and every user's name."""
     async with _reading(sessions) as session:
-        rows = (await session.execute(statement)).mappings().all()
         times = await agent_time(session, period.since, period.until)
         names = dict((await session.execute(select(User.id, User.display_name))).all())
-    figures = {
-        int(row["agent_id"]): (str(row["display_name"]), Figures.from_row(row)) for row in rows
-    }
     if filters.agent_id is not None:
         times = {k: v for k, v in times.items() if k == filters.agent_id}
-    result = []
-    for agent_id in sorted(set(figures) | set(times)):
-        name, own = figures.get(agent_id, (str(names.get(agent_id, agent_id)), Figures()))
-        result.append(AgentRow(agent_id, name, own, times.get(agent_id, AgentTime())))
-    return sorted(result, key=lambda row: (-row.figures.answered, row.name))
+    return times, names
+
+
+def _agent_rows(
+    figures: dict[int, Figures], times: dict[int, AgentTime], names: dict[int, str]
+) -> list[AgentRow]:
+    """A row per agent who answered a call of the report or was logged in during it."""
+    rows = [
+        AgentRow(
+            agent_id,
+            str(names.get(agent_id, agent_id)),
+            figures.get(agent_id, Figures()),
+            times.get(agent_id, AgentTime()),
+        )
+        for agent_id in set(figures) | set(times)
+    ]
+    return sorted(rows, key=lambda row: (-row.figures.answered, row.name))
 
 
 async def _customers(
