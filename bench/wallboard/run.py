@@ -53,6 +53,8 @@ TARGET_P99_MS = 500.0
 PASSWORD = "bench-wallboard-password"
 MARKER_PHONE = "PJSIP/bench-marker"
 MARKER_QUEUE = "bench"
+REPORT_LIMIT = 1 << 28
+"""The clients' report is one JSON line: every marker each socket saw."""
 _TIMESTAMP = re.compile(rb"^Timestamp: (\d+\.\d+)\r$", re.M)
 
 
@@ -291,6 +293,12 @@ async def count_logged(url: str) -> int:
         await engine.dispose()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def environment_line() -> str:
     load1, load5, _ = os.getloadavg()
     return (
@@ -372,6 +380,7 @@ async def main_async(options: Options) -> bool:
                     str(options.desks),
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
+                    limit=REPORT_LIMIT,
                 )
                 assert clients.stdout is not None
                 assert clients.stdin is not None
@@ -379,9 +388,12 @@ async def main_async(options: Options) -> bool:
                 if line.strip() != b"ready":
                     raise RuntimeError(f"the clients did not connect: {line!r}")
                 await asyncio.sleep(1.0)
+                pids = {"bridge": processes[0].pid, "web": processes[1].pid, "clients": clients.pid}
+                before = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 peer.go.set()
                 await asyncio.wait_for(peer.done.wait(), options.seconds + 30)
                 await asyncio.sleep(1.0)  # the last markers' frames
+                cpu = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
                 clients.stdin.close()
                 report = json.loads(await asyncio.wait_for(clients.stdout.readline(), 60))
                 await clients.wait()
@@ -394,6 +406,11 @@ async def main_async(options: Options) -> bool:
         server.close()
         await redis.flushdb()
         await redis.aclose()
+    out(
+        "CPU seconds during the run: "
+        + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu.items())
+        + f" (of {options.seconds + 1:g} s)"
+    )
     return summarize(options, peer, report, logged, out)
 
 

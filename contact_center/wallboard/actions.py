@@ -31,6 +31,7 @@ from contact_center.errors import (
     BusUnavailable,
 )
 from contact_center.storage.models import Interaction, SupervisorAction, Task, utcnow
+from contact_center.wallboard import feed
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ SPY_MODES: Final = bridge_side.SPY_MODES
 AGENT_ACTIONS: Final = (*SPY_MODES, "pause", "resume", "logout")
 WORKLIST_ACTIONS: Final = ("callback", "assign")
 ACTIONS: Final = (*AGENT_ACTIONS, *WORKLIST_ACTIONS)
-REFRESH: Final = "wallboard.refresh"
+REFRESH: Final = feed.REFRESH
 """Published after a worklist action: every web process reads the worklist again."""
 
 
