@@ -5,7 +5,8 @@
 - `POST /desk/customers` {node, linkedid, name, company, number, language}: an unknown
   caller becomes a new customer, linked to the call;
 - `GET /desk/search?q=` (and the call's node, linkedid, number): customers by name, number or
-  company, only those the user may see; `POST /desk/link` {node, linkedid, number,
+  company, only those the user may see; `GET /desk/customers/{id}`: one's card and latest
+  contacts (only one the user may see); `POST /desk/link` {node, linkedid, number,
   customer_id}: the number becomes that customer's and the call is linked to them;
 - `POST /desk/tasks` {kind, title, due, customer_id?, number?}: a follow-up or a callback for
   the agent, due at a local time (`CC_TIMEZONE`); `POST /desk/tasks/{id}/done`.
@@ -197,6 +198,23 @@ async def search(request: web.Request) -> web.StreamResponse:
         return _render(request, "search_results.html", 400, error=str(err), **context)
     context["matches"] = [m for m in found if m.id in shown]
     return _render(request, "search_results.html", **context)
+
+
+@routes.get("/desk/customers/{customer_id:[0-9]{1,9}}")
+@require_role()
+async def customer_view(request: web.Request) -> web.StreamResponse:
+    """A customer's card and latest contacts: only a customer the user may see."""
+    customer_id = int(request.match_info["customer_id"])
+    identity = current_user(request)
+    current = await _current_call(request)
+    async with request.app[DATABASE].sessions() as session:
+        customer = None
+        if await may_see(session, identity, customer_id, current):
+            customer = await pops.load_customer(session, customer_id)
+    if customer is None:
+        status, message = _refused(request, DeskForbidden("not yours"))
+        return _render(request, "saved.html", status, error=message)
+    return _render(request, "customer_view.html", customer=customer)
 
 
 def _customer_id(form: MultiDictProxy[Any]) -> int:

@@ -267,3 +267,22 @@ async def test_a_follow_up_comes_back_to_the_agent_when_due(client: Client) -> N
     assert done.status == 200
     assert "Ring back" not in await done.text()
     await anna.close()
+
+
+async def test_a_customer_card_opens_only_for_a_customer_of_the_agents(client: Client) -> None:
+    known = await ids(client)
+    await as_user(client, "anna")
+    mine = await client.get(f"/desk/customers/{known['mine']}")
+    assert mine.status == 200
+    page = await mine.text()
+    assert 'id="customer-view"' in page
+    assert 'class="customer-name">Key Account<' in page
+    assert 'name="csrf_token"' in page  # the click-to-call form
+    other = await client.get(f"/desk/customers/{known['other']}")
+    assert other.status == 403
+    assert "Somebody Else" not in await other.text()
+    found = await client.get("/desk/search", params={"q": "Key"})
+    assert f'hx-get="/desk/customers/{known["mine"]}"' in await found.text()
+    await as_user(client, "boss")
+    assert (await client.get(f"/desk/customers/{known['other']}")).status == 200
+    assert (await client.get("/desk/customers/99999")).status == 403
