@@ -6,6 +6,7 @@ restart us)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -22,11 +23,39 @@ CHECK_TIMEOUT = 2.0
 """Seconds a dependency may take to answer before it counts as unavailable."""
 OK = "ok"
 
+_cancelled: set[asyncio.Task[None]] = set()
+"""Checks given up on, still cleaning up (kept until they end)."""
+
+
+async def _within_check_timeout(check: Awaitable[None]) -> None:
+    """Run `check`, but answer after CHECK_TIMEOUT whatever happens: a check that is given
+    up on is cancelled, and its clean-up (closing a pooled connection to a server that does
+    not answer takes as long again) goes on without the request waiting for it."""
+    task = asyncio.ensure_future(check)
+    done, _pending = await asyncio.wait({task}, timeout=CHECK_TIMEOUT)
+    if task in done:
+        task.result()
+        return
+    task.cancel()
+    _cancelled.add(task)
+    task.add_done_callback(_forget)
+    raise TimeoutError
+
+
+def _forget(task: asyncio.Task[None]) -> None:
+    _cancelled.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: the check already said what was wrong
+
+
+async def _select_one(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
 
 async def database(engine: AsyncEngine) -> str:
     try:
-        async with asyncio.timeout(CHECK_TIMEOUT), engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await _within_check_timeout(_select_one(engine))
     except (TimeoutError, SQLAlchemyError, OSError) as err:
         return f"unavailable: {type(err).__name__}"
     return OK
@@ -34,8 +63,7 @@ async def database(engine: AsyncEngine) -> str:
 
 async def redis(live: LiveState) -> str:
     try:
-        async with asyncio.timeout(CHECK_TIMEOUT):
-            await live.ping()
+        await _within_check_timeout(live.ping())
     except (TimeoutError, BusUnavailable) as err:
         return f"unavailable: {type(err).__name__}"
     return OK
