@@ -30,11 +30,16 @@ EVERY: Final = 2.0
 
 
 async def claim_due(session: AsyncSession, now: dt.datetime) -> set[int]:
-    """Mark the open tasks due by `now` not yet reminded of as reminded; the users to tell."""
+    """Mark the open tasks due by `now` not yet reminded of as reminded; the users to tell.
+    Nothing due (most looks) is found by a read: no write lock is taken (SQLite's is one
+    for the whole file, which the bridge needs to write calls)."""
+    due = (Task.status == "open", Task.due_at <= now, Task.reminded_at.is_(None))
+    if await session.scalar(select(Task.id).where(*due).limit(1)) is None:
+        return set()
     claimed = (
         await session.execute(
             update(Task)
-            .where(Task.status == "open", Task.due_at <= now, Task.reminded_at.is_(None))
+            .where(*due)
             .values(reminded_at=now)
             .returning(Task.id, Task.assigned_to_id, Task.queue)
             .execution_options(synchronize_session=False)
