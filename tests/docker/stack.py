@@ -29,6 +29,11 @@ PROJECT = "cc-docker-test"
 SUBNET = "172.30.41.0/24"
 TRUNK_NET = "172.30.41.240/28"
 """The SIPp callers' addresses (the "carrier"): inside the stack's network."""
+SIPP_IP = {"node1": "172.30.41.241", "node2": "172.30.41.242"}
+PHONE_IP = {"node1": "172.30.41.231", "node2": "172.30.41.232"}
+"""Agent phones: outside TRUNK_NET, or Asterisk would take them for the carrier."""
+AGENT = "agent-1001"
+"""The demo's anowak."""
 SIPP_IMAGE = "contact-center/sipp:test"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
@@ -85,10 +90,13 @@ def docker_ready() -> str | None:
 class Stack:
     env_file: Path
     http_port: int
+    agent_password: str
+    demo_password: str = ""
 
     @classmethod
     def create(cls, work: Path) -> Stack:
         http_port = free_port()
+        agent_password = secrets.token_hex(12)
         values = {
             "COMPOSE_PROJECT_NAME": PROJECT,
             "POSTGRES_PASSWORD": secrets.token_hex(16),
@@ -96,6 +104,8 @@ class Stack:
             "AMI_SECRET": secrets.token_hex(16),
             "STACK_SUBNET": SUBNET,
             "TRUNK_MATCH": TRUNK_NET,
+            "NODE1_AGENT_PASSWORDS": f"{AGENT}:{agent_password}",
+            "NODE2_AGENT_PASSWORDS": f"{AGENT}:{agent_password}",
             "HTTP_PUBLISH": f"127.0.0.1:{http_port}",
             "NODE1_SIP_PUBLISH": f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
             "NODE2_SIP_PUBLISH": f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
@@ -111,7 +121,7 @@ class Stack:
         env_file = work / "stack.env"
         env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()), encoding="utf-8")
         env_file.chmod(0o600)
-        return cls(env_file, http_port)
+        return cls(env_file, http_port, agent_password)
 
     def compose(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return run(
@@ -158,17 +168,104 @@ class Stack:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return response.status, json.load(response)
         except urllib.error.HTTPError as err:
-            return err.code, json.load(err)
+            body = err.read()
+            try:
+                return err.code, json.loads(body)
+            except ValueError:  # the proxy's own page: no web process answers
+                return err.code, body.decode("utf-8", "replace")
 
-    def place_calls(self, work: Path, node: str, ip: str, callers: Sequence[str]) -> list[str]:
+    def load_demo(self, work: Path) -> None:
+        """The demo data set, loaded by the image's own `demo-data` command."""
+        state = work / "demo-state"
+        state.mkdir()
+        os.chown(state, 10001, 10001)  # the image's contact-center user
+        self.compose(
+            "run", "--rm", "-T", "--volume", f"{state}:/var/lib/contact-center",
+            "migrate", "demo-data", "--customers", "40", timeout=300,
+        )  # fmt: skip
+        self.demo_password = (state / "demo-password").read_text(encoding="utf-8").strip()
+
+    def start_phone(self, work: Path, node: str) -> None:
+        """Agent phone agent-1001 on the node: SIPp answering after 1 s, registered."""
+        from contact_center.sandbox.sipp import csv_line, render_scenario
+
+        phone = work / f"phone-{node}"
+        phone.mkdir()
+        (phone / "agent.xml").write_text(
+            render_scenario("agent.xml", answer_ms="1000", talk_wait=""), encoding="utf-8"
+        )
+        (phone / "register.xml").write_text(render_scenario("register.xml"), encoding="utf-8")
+        (phone / "register.csv").write_text(
+            "SEQUENTIAL\n" + csv_line(AGENT, self.agent_password, "5062", "3600"),
+            encoding="utf-8",
+        )
+        name = f"{PROJECT}-phone-{node}"
+        run(["docker", "rm", "-f", name], 30, check=False)
+        run(
+            [
+                "docker", "run", "--detach", "--name", name, "--network", f"{PROJECT}_stack",
+                "--ip", PHONE_IP[node], "--volume", f"{phone}:/work", SIPP_IMAGE,
+                "-sf", "/work/agent.xml", "-i", PHONE_IP[node], "-p", "5062", "-nostdin",
+                "-aa", "-mp", "30000", "-trace_logs", "-log_file", "/work/calls.log",
+            ],
+            60,
+        )  # fmt: skip
+        run(
+            [
+                "docker", "run", "--rm", "--network", f"container:{name}", "--volume",
+                f"{phone}:/work", SIPP_IMAGE, f"asterisk-{node}:5060", "-sf", "/work/register.xml",
+                "-inf", "/work/register.csv", "-i", PHONE_IP[node], "-p", "5070", "-m", "1",
+                "-nostdin", "-timeout", "10s", "-timeout_error",
+            ],
+            60,
+        )  # fmt: skip
+
+    def stop_phones(self) -> None:
+        for node in PHONE_IP:
+            run(["docker", "rm", "-f", f"{PROJECT}-phone-{node}"], 30, check=False)
+
+    def asterisk_cli(self, node: str, command: str) -> str:
+        return self.compose("exec", "-T", f"asterisk-{node}", "asterisk", "-rx", command).stdout
+
+    def metrics_inside(self, service: str, port: int) -> str:
+        """A process's /metrics, asked inside its container (loopback: no token needed)."""
+        return self.compose(
+            "exec", "-T", service, "python3", "-c",
+            "import sys, urllib.request as u\n"
+            "print(u.urlopen(sys.argv[1], timeout=3).read().decode())",
+            f"http://127.0.0.1:{port}/metrics", timeout=30,
+        ).stdout  # fmt: skip
+
+    def ready_inside(self, service: str, port: int) -> int:
+        """The HTTP status of a process's /health/ready, asked inside its container."""
+        done = self.compose(
+            "exec", "-T", service, "python3", "-c",
+            "import sys, urllib.request as u, urllib.error as e\n"
+            "try: print(u.urlopen(sys.argv[1], timeout=3).status)\n"
+            "except e.HTTPError as err: print(err.code)",
+            f"http://127.0.0.1:{port}/health/ready", timeout=30,
+        )  # fmt: skip
+        return int(done.stdout.strip())
+
+    def place_calls(
+        self,
+        work: Path,
+        node: str,
+        ip: str,
+        callers: Sequence[str],
+        ring_ms: int = 4000,
+        hold_ms: int = 2000,
+    ) -> list[str]:
         """SIPp on the stack's network calls the node as the carrier, one call per caller;
-        the callers hang up after 4 s unanswered. Returns each call's outcome as SIPp saw it."""
+        a caller hangs up after ring_ms unanswered, or hold_ms after the answer. Returns each
+        call's outcome as SIPp saw it."""
         from contact_center.sandbox.sipp import csv_line, render_scenario
 
         calls = work / f"sipp-{node}-{secrets.token_hex(4)}"
         calls.mkdir()
         (calls / "caller.xml").write_text(
-            render_scenario("caller.xml", ring_ms="4000", hold_ms="2000"), encoding="utf-8"
+            render_scenario("caller.xml", ring_ms=str(ring_ms), hold_ms=str(hold_ms)),
+            encoding="utf-8",
         )
         lines = [csv_line(number, f'"Caller {number}"', "800100200") for number in callers]
         (calls / "calls.csv").write_text("SEQUENTIAL\n" + "".join(lines), encoding="utf-8")
