@@ -21,7 +21,7 @@ from contact_center.web.keys import DATABASE
 from tests.ami.fake_ami import SECRET, USERNAME, FakeAmi
 from tests.e2e.harness import free_port
 from tests.health.frozen_proxy import FreezableProxy
-from tests.health.test_endpoints import ready_turns
+from tests.health.test_endpoints import metric, ready_turns, recorded_frames
 from tests.pg import PG_PORT, temporary_postgres_database
 
 pytestmark = pytest.mark.timeout(90)
@@ -30,6 +30,8 @@ Client = TestClient[Any, Any]
 REDIS_PORT = 6379
 WITHIN = 5.0
 PROBE_TIMEOUT = 3.0
+EVENTS = 'cc_ami_events_total{node="frozen-test"}'
+LOGGED = 'cc_calls_logged_total{node="frozen-test"}'
 
 
 @pytest.fixture
@@ -69,6 +71,8 @@ async def test_readiness_follows_frozen_services(tmp_path: Path, fake: FakeAmi) 
         app = await asyncio.to_thread(create_app, settings, with_bridge=True)
         client: Client = TestClient(TestServer(app))
         await client.start_server()
+        frames = await asyncio.to_thread(recorded_frames, "recorded_answered_pl.txt")
+        before = 0.0
         try:
             await upgrade(app[DATABASE].engine)
             await turns(client, 200, time.monotonic())
@@ -85,11 +89,21 @@ async def test_readiness_follows_frozen_services(tmp_path: Path, fake: FakeAmi) 
                 assert response.status == 503
                 body = await response.json()
                 assert body[check] == "unavailable: TimeoutError", body
+                if proxy is redis:  # a call meanwhile: the bridge publishes its news to Redis
+                    before = await metric(client, EVENTS)
+                    for frame in frames:
+                        await fake.raw_to_all(frame)
                 await asyncio.sleep(3)  # frozen a while: pooled connections time out too
                 started = time.monotonic()
                 proxy.thaw()
                 body = await turns(client, 200, started)
                 assert body["ami"] == body["journal"] == "ok"
+            # the call, whose news the bridge could not publish while Redis was frozen, was
+            # followed and logged once Redis was back
+            async with asyncio.timeout(WITHIN):
+                while await metric(client, LOGGED) < 1:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+            assert await metric(client, EVENTS) > before
             assert (await client.get("/health/live")).status == 200
         finally:
             await client.close()
