@@ -65,13 +65,19 @@
   function refresh() {
     syncClock();
     tick();
-    drawChart();
+    try {
+      drawChart();
+    } catch (error) {
+      console.error("wallboard chart: " + error);
+    }
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  setInterval(tick, 1000);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", refresh);
+  } else {
     refresh();
-    setInterval(tick, 1000);
-  });
+  }
   document.addEventListener("htmx:wsAfterMessage", refresh);
 
   document.addEventListener("htmx:afterRequest", function (event) {

@@ -279,7 +279,7 @@ class WallboardFeed:
     def whole(self, language: str) -> str:
         """The whole board as one frame (for a wallboard that just connected)."""
         board = self.board or Board((), ())
-        return render.changes(self._env, None, board, language, self.built_at)
+        return render.changes(self._env, None, board, language, time.time())
 
     def stop_all(self, code: int) -> None:
         for client in list(self.clients):

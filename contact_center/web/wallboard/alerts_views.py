@@ -14,6 +14,7 @@ from contact_center.errors import AgentCommandInvalid, BusUnavailable
 from contact_center.wallboard import alerts
 from contact_center.wallboard.actions import REFRESH
 from contact_center.web.auth import current_user, require_role
+from contact_center.web.desk import CONTENT_SECURITY_POLICY
 from contact_center.web.keys import DATABASE, MESSAGING
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,9 @@ async def _page(request: web.Request, status: int = 200, **more: Any) -> web.Res
     async with request.app[DATABASE].sessions() as session:
         queues = await alerts.list_alerts(session)
     context = {"queues": queues, "fields": alerts.FIELDS, "saved": None, "error": None, **more}
-    return aiohttp_jinja2.render_template(TEMPLATE, request, context, status=status)
+    response = aiohttp_jinja2.render_template(TEMPLATE, request, context, status=status)
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
 
 
 @routes.get("/wallboard/alerts", name="wallboard_alerts")

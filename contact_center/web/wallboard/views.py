@@ -21,6 +21,7 @@ from contact_center.wallboard import render
 from contact_center.wallboard.feed import BoardClient
 from contact_center.web.auth import COOKIE, maybe_user, require_role
 from contact_center.web.auth.middleware import session_policy
+from contact_center.web.desk import CONTENT_SECURITY_POLICY
 from contact_center.web.keys import DATABASE, SETTINGS, WALLBOARD
 from contact_center.web.push.views import same_origin_upgrade
 
@@ -45,7 +46,9 @@ async def wallboard_page(request: web.Request) -> web.StreamResponse:
         reasons = await codes.list_codes(session, codes.PAUSE_REASON)
     context: dict[str, Any] = render.page_context(board, _language(request), time.time())
     context |= {"tv": request.query.get("tv") == "1", "pause_reasons": reasons}
-    return aiohttp_jinja2.render_template("wallboard/page.html", request, context)
+    response = aiohttp_jinja2.render_template("wallboard/page.html", request, context)
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
 
 
 def _language(request: web.Request) -> str:
