@@ -17,10 +17,14 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import sqlalchemy
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import StaticPool
 
 from bench.common import PG_HOST, PG_PORT, PG_USER, postgres_database, summary
 from bench.reports import dataset
@@ -104,6 +108,7 @@ async def measure(options: Options) -> None:
                 f"SQLAlchemy {sqlalchemy.__version__}, asyncpg {asyncpg.__version__}"
             )
             await run_reports(options, session_factory(engine))
+            await backend_cpu(options, url)
         finally:
             await engine.dispose()
 
@@ -112,11 +117,7 @@ async def run_reports(
     options: Options, sessions: sqlalchemy.ext.asyncio.async_sessionmaker
 ) -> None:  # type: ignore[type-arg]
     tz = await asyncio.to_thread(ZoneInfo, "Europe/Warsaw")
-    start = dt.date(2025, 1, 1)
-    last_month = start + dt.timedelta(days=options.days - 45)
-    first = last_month.replace(day=1)
-    following = (first + dt.timedelta(days=32)).replace(day=1)
-    month = Period.of_days(first, following - dt.timedelta(days=1), tz)
+    month = the_month(options, tz)
     cases = [
         ("month, no filter", Filters()),
         ("month, queue=support-pl", Filters(queue="support-pl")),
@@ -147,6 +148,52 @@ async def run_reports(
             f"{label}: n={len(latencies)} {summary(latencies)} "
             f"({verdict} the {TARGET_MS:.0f} ms target)"
         )
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def backend_cpu(options: Options, url: str) -> None:
+    """The CPU one month's report costs PostgreSQL, whatever else the machine runs: its
+    queries one after the other on one connection without parallel workers, the backend's
+    own CPU time (from /proc: PostgreSQL on this machine). Two cores share it out when the
+    queries run at once."""
+    engine = create_async_engine(url, poolclass=StaticPool)
+    try:
+        sessions = session_factory(engine)
+        async with sessions() as session:
+            await session.execute(text("SET max_parallel_workers_per_gather = 0"))
+            pid = int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+            await session.commit()
+        if not await asyncio.to_thread(Path(f"/proc/{pid}/stat").exists):
+            options.out("backend CPU: PostgreSQL is not on this machine, not measured")
+            return
+        tz = await asyncio.to_thread(ZoneInfo, "Europe/Warsaw")
+        month = the_month(options, tz)
+        spent: list[float] = []
+        for n in range(options.samples + 1):
+            before = await asyncio.to_thread(_cpu_seconds, pid)
+            await build_report(sessions, month, Filters(), tz=tz, at_once=False)
+            if n:
+                spent.append(await asyncio.to_thread(_cpu_seconds, pid) - before)
+        spent.sort()
+        median, worst = spent[len(spent) // 2] * 1000, spent[-1] * 1000
+        options.out(
+            f"month, no filter, backend CPU (queries one after the other, no parallel "
+            f"workers): median {median:.0f} ms, max {worst:.0f} ms"
+        )
+    finally:
+        await engine.dispose()
+
+
+def the_month(options: Options, tz: ZoneInfo) -> Period:
+    """The last whole month of the data set."""
+    start = dt.date(2025, 1, 1)
+    first = (start + dt.timedelta(days=options.days - 45)).replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return Period.of_days(first, following - dt.timedelta(days=1), tz)
 
 
 def parse_args(argv: Sequence[str] | None) -> Options:

@@ -26,6 +26,7 @@ from contact_center.analytics.metrics import (
     Figures,
     Filters,
     QueueFigures,
+    Sums,
     add_up,
     figure_columns,
     offered_calls,
@@ -172,24 +173,39 @@ async def build_report(
     filters: Filters = metrics.NO_FILTERS,
     interval: str | None = None,
     tz: ZoneInfo | None = None,
+    at_once: bool = True,
 ) -> Report:
     """Everything a report shows, for the period and filters: its queries run at once, each
-    in a session of its own."""
+    in a session of its own (``at_once=False``: one after the other)."""
     interval = interval or period.auto_interval()
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
     if tz is None:
         tz = await asyncio.to_thread(ZoneInfo, period.timezone)  # reads a file
-    async with asyncio.TaskGroup() as tasks:
-        hours = tasks.create_task(_hours(sessions, period, filters, interval, tz))
-        agent_times = tasks.create_task(_agent_times(sessions, period, filters))
-        fcr = tasks.create_task(_fcr(sessions, period, filters))
-        customers = tasks.create_task(_customers(sessions, period, filters))
-        counts = tasks.create_task(_routing_and_dispositions(sessions, period, filters))
-    intervals, heatmap, queues, agent_figures = hours.result()
-    segments, contacts, (callers, repeaters, repeat_calls) = customers.result()
-    answered_identified, resolved = fcr.result()
-    routing, dispositions = counts.result()
+    parts = (
+        _hours(sessions, period, filters, interval, tz),
+        _agent_times(sessions, period, filters),
+        _fcr(sessions, period, filters),
+        _customers(sessions, period, filters),
+        _routing_and_dispositions(sessions, period, filters),
+    )
+    if at_once:
+        async with asyncio.TaskGroup() as tasks:
+            started = [tasks.create_task(part) for part in parts]
+        results: list[Any] = [task.result() for task in started]
+    else:
+        results = []
+        try:
+            for part in parts:
+                results.append(await part)
+        finally:
+            for unstarted in parts[len(results) + 1 :]:
+                unstarted.close()
+    hours, agent_times, fcr, customers, counts = results
+    intervals, heatmap, queues, agent_figures = hours
+    segments, contacts, (callers, repeaters, repeat_calls) = customers
+    answered_identified, resolved = fcr
+    routing, dispositions = counts
     return Report(
         period=period,
         filters=filters,
@@ -198,7 +214,7 @@ async def build_report(
         intervals=intervals,
         heatmap=heatmap,
         queues=queues,
-        agents=_agent_rows(agent_figures, *agent_times.result()),
+        agents=_agent_rows(agent_figures, *agent_times),
         callers=CallerFigures(answered_identified, resolved, callers, repeaters, repeat_calls),
         segments=segments,
         contacts_per_customer=contacts,
@@ -214,10 +230,10 @@ async def _hours(
 ]:
     """Calls by interval, the heatmap and each queue (grouped by UTC hour and queue), and each
     agent's answered calls: on PostgreSQL one scan (GROUPING SETS), on SQLite two."""
-    by_interval: dict[dt.datetime, Figures] = {
-        start: Figures() for start in _every_interval(period, interval, tz)
+    by_interval: dict[dt.datetime, Sums] = {
+        start: Sums() for start in _every_interval(period, interval, tz)
     }
-    by_queue: dict[tuple[str, int], Figures] = defaultdict(Figures)
+    by_queue: dict[tuple[str, int], Sums] = defaultdict(Sums)
     by_agent: dict[int, Figures] = {}
     heatmap = [[0] * 24 for _ in range(7)]
     async with _reading(sessions) as session:
@@ -250,22 +266,30 @@ async def _hours(
                 [agent, *figure_columns()], period.since, period.until, filters
             ).group_by(agent)
             agent_rows = list((await session.execute(agents)).mappings().all())
+    interval_of: dict[object, tuple[dt.datetime, int, int]] = {}
     for row in hour_rows:
-        figures = Figures.from_row(row)
-        start = metrics.bucket_time(row["hour"])
-        key = _interval_start(start, interval, tz)
-        by_interval[key] = by_interval.get(key, Figures()) + figures
-        by_queue[(str(row["queue"]), int(row["threshold"]))] += figures
-        local = start.astimezone(tz)
-        heatmap[local.weekday()][local.hour] += figures.offered
+        sums = Sums.of_row(row)
+        if row["hour"] not in interval_of:  # each hour's place, worked out once
+            start = metrics.bucket_time(row["hour"])
+            local = start.astimezone(tz)
+            interval_of[row["hour"]] = (
+                _interval_start(start, interval, tz),
+                local.weekday(),
+                local.hour,
+            )
+        key, weekday, local_hour = interval_of[row["hour"]]
+        by_interval.setdefault(key, Sums()).add(sums)
+        by_queue[(str(row["queue"]), int(row["threshold"]))].add(Sums.of_row(row))
+        heatmap[weekday][local_hour] += int(row["offered"])
     for row in agent_rows:
         if row["agent"] is not None:
             by_agent[int(row["agent"])] = Figures.from_row(row)
     queues = [
-        QueueFigures(name, seconds, figures)
-        for (name, seconds), figures in sorted(by_queue.items())
+        QueueFigures(name, seconds, Figures.from_sums(sums))
+        for (name, seconds), sums in sorted(by_queue.items())
     ]
-    return sorted(by_interval.items()), heatmap, queues, by_agent
+    intervals = [(start, Figures.from_sums(sums)) for start, sums in sorted(by_interval.items())]
+    return intervals, heatmap, queues, by_agent
 
 
 async def _fcr(sessions: Sessions, period: Period, filters: Filters) -> tuple[int, int]:

@@ -45,3 +45,6 @@ async def test_small_run_prints_parsable_figures() -> None:
     for found in figures.values():
         assert int(found["n"]) == 2
         assert float(found["p50"]) <= float(found["max"])
+    cpu = re.search(r"backend CPU \(.*\): median (\d+) ms, max (\d+) ms$", text, re.M)
+    assert cpu is not None, text
+    assert int(cpu[1]) <= int(cpu[2])
