@@ -60,6 +60,7 @@ FIGURES_MIN_SECONDS: Final = 0.4
 """Today's figures are read at most this often (at 10 calls/s a call is logged every 0.1 s):
 a logged call is on the board within this, plus the read, plus the settle time."""
 CLIENT_BACKLOG: Final = 32
+FRESH_TIMEOUT: Final = 5.0
 TRY_AGAIN_LATER: Final = 1013
 BUS_RETRY_SECONDS: Final = (0.5, 1.0, 2.0, 5.0)
 
@@ -117,7 +118,6 @@ class WallboardFeed:
         self._figures_stale = True
         self._figures_forced = False
         self._figures_read_at = 0.0
-        self._ready = asyncio.Event()
         self._next_build: asyncio.Future[None] | None = None
 
     # --- running -----------------------------------------------------------------------
@@ -127,23 +127,21 @@ class WallboardFeed:
             tasks.create_task(self._listen(), name="wallboard-listener")
             tasks.create_task(self._keep_fresh(), name="wallboard-refresh")
 
-    async def ready(self) -> Board:
-        """The board, once the first one is built."""
-        await self._ready.wait()
-        assert self.board is not None
-        return self.board
-
     async def fresh(self) -> Board:
         """A board built after this call, with the database read again (for a page that
-        is opened: a queue or agent added a moment ago is on it)."""
+        is opened: a queue or agent added a moment ago is on it); the board there is if none
+        comes within `FRESH_TIMEOUT` seconds."""
         if self._next_build is None:
             self._next_build = asyncio.get_running_loop().create_future()
         waiter = self._next_build
         self._figures_forced = True
         self.changed(figures=True)
-        await asyncio.shield(waiter)
-        assert self.board is not None
-        return self.board
+        try:
+            async with asyncio.timeout(FRESH_TIMEOUT):
+                await asyncio.shield(waiter)
+        except TimeoutError:
+            log.warning("wallboard: no board built in %s s: showing the last one", FRESH_TIMEOUT)
+        return self.board or Board((), ())
 
     def changed(self, *, figures: bool = False) -> None:
         """Something changed: read again (and, with `figures`, today's figures too)."""
@@ -219,6 +217,8 @@ class WallboardFeed:
             live = await read_live(self._live)
         except (BusUnavailable, ValueError) as err:
             log.warning("wallboard: cannot read the live state: %s", err)
+            if self.board is None:  # the page shows today's figures meanwhile
+                self.publish(self._build(Live({}, [], {}), time.time()))
             return
         self.publish(self._build(live, time.time()))
 
@@ -255,7 +255,6 @@ class WallboardFeed:
         """Make `board` the current one and send every wallboard what changed."""
         before, self.board = self.board, board
         self.built_at = time.time()
-        self._ready.set()
         if before == board:
             return
         self.version += 1

@@ -40,7 +40,6 @@ POLICY_VIOLATION: Final = 1008
 @require_role(*SUPERVISING)
 async def wallboard_page(request: web.Request) -> web.StreamResponse:
     feed = request.app[WALLBOARD]
-    await feed.ready()
     board = await feed.fresh()
     async with request.app[DATABASE].sessions() as session:
         reasons = await codes.list_codes(session, codes.PAUSE_REASON)
