@@ -13,7 +13,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.metrics_core import Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
@@ -56,6 +62,11 @@ class Metrics:
             "cc_routing_seconds",
             "Time to answer a FastAGI routing request (decision and both commands).",
             buckets=ROUTING_BUCKETS,
+            registry=self.registry,
+        )
+        self.http_errors = Counter(
+            "cc_http_errors",
+            "Web requests answered with a server error (5xx or an exception; not /health/).",
             registry=self.registry,
         )
         self._sources: list[Source] = []

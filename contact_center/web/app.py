@@ -45,7 +45,7 @@ STATIC = PROJECT_ROOT / "agent_ui" / "static"
 
 def create_app(settings: Settings, *, with_bridge: bool = False) -> web.Application:
     """The web app; `with_bridge` also runs this node's bridge in the same process."""
-    app = web.Application(middlewares=[auth.auth_middleware])
+    app = web.Application(middlewares=[health.count_errors, auth.auth_middleware])
     app[SETTINGS] = settings
     app[PASSWORDS] = Passwords()
     app[CATALOGS] = load_catalogs()

@@ -29,6 +29,7 @@ from prometheus_client.metrics_core import Metric
 from contact_center.errors import BusUnavailable
 from contact_center.health import checks
 from contact_center.health.metrics import CONTENT_TYPE, Source
+from contact_center.web.auth.roles import Handler
 from contact_center.web.keys import (
     BRIDGE,
     DATABASE,
@@ -117,6 +118,28 @@ async def metrics(request: web.Request) -> web.Response:
             )
     body = await request.app[METRICS].render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+@web.middleware
+async def count_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count the requests answered with a server error (a readiness 503 is not one)."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if exc.status >= 500:
+            _count(request)
+        raise
+    except Exception:
+        _count(request)
+        raise
+    if response.status >= 500:
+        _count(request)
+    return response
+
+
+def _count(request: web.Request) -> None:
+    if not request.path.startswith("/health/"):
+        request.app[METRICS].http_errors.inc()
 
 
 def web_metrics(app: web.Application) -> Source:

@@ -26,6 +26,7 @@ from contact_center.web.health import STALLED_SECONDS
 from contact_center.web.keys import BRIDGE, DATABASE
 from tests.ami.fake_ami import SECRET, USERNAME, FakeAmi
 from tests.e2e.harness import free_port
+from tests.web import test_agents_api as agents_api
 
 Client = TestClient[Any, Any]
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ami"
@@ -306,3 +307,33 @@ async def test_readiness_answers_within_a_probes_timeout_when_redis_never_answer
     finally:
         await client.close()
         frozen_redis.close()
+
+
+async def test_server_errors_are_counted_and_health_is_not(tmp_path: Path) -> None:
+    """A web process with no bridge answers an agent's command with 503: one server error;
+    readiness that says 503 is not one (it is polled all the time)."""
+    client = await agents_api.start(tmp_path, None)
+    try:
+        token = await agents_api.as_user(client, "anna")
+        assert await metric(client, "cc_http_errors_total ") == 0
+        status, _body = await agents_api.post(
+            client, "/api/agent/login", {"queue": "support-pl"}, token
+        )
+        assert status == 503
+        assert await metric(client, "cc_http_errors_total ") == 1
+        await client.close()  # the database goes: readiness is 503, still no server error
+        client = await start_closed_database(tmp_path)
+        assert (await client.get("/health/ready")).status == 503
+        assert await metric(client, "cc_http_errors_total ") == 0
+    finally:
+        await client.close()
+
+
+async def start_closed_database(tmp_path: Path) -> Client:
+    settings = load_settings(
+        {}, database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing"
+    )
+    app = await asyncio.to_thread(create_app, settings)
+    client: Client = TestClient(TestServer(app))
+    await client.start_server()
+    return client
