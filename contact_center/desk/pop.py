@@ -8,18 +8,29 @@ the bridge only publishes a call to the phone that rings, so no other agent gets
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.agents import codes
 from contact_center.bus import AgentCall
-from contact_center.crm import CustomerCard, HistoryEntry, TaskView, contact_history, customer_card
+from contact_center.crm import (
+    CustomerCard,
+    HistoryEntry,
+    HistoryPage,
+    TaskView,
+    contact_history,
+    customer_card,
+)
 from contact_center.desk.visibility import customers_of_call
 from contact_center.errors import CustomerNotFound
 from contact_center.storage.models import CallNote
+
+T = TypeVar("T")
 
 HISTORY: Final = 5
 """Latest interactions shown for the caller's customer."""
@@ -132,5 +143,75 @@ async def load_in(
         customer=customer,
         candidates=tuple(candidates),
         dispositions=dispositions,
+        draft=draft,
+    )
+
+
+async def _in(
+    sessions: async_sessionmaker[AsyncSession], job: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    async with sessions() as session:
+        return await job(session)
+
+
+async def _or_none(job: Awaitable[T]) -> T | None:
+    try:
+        return await job
+    except CustomerNotFound:
+        return None
+
+
+async def load_concurrently(
+    sessions: async_sessionmaker[AsyncSession], call: AgentCall, user_id: int
+) -> Pop:
+    """The same pop as `load`, its reads side by side, each on a connection of its own: on
+    PostgreSQL a pop costs the longest of them, not the sum of some ten round trips. (A
+    call whose number the agent linked to another customer is rare: loaded as `load` does.)"""
+    ranked = customers_of_call(call)
+    first, others = (ranked[0], ranked[1 : 1 + CANDIDATES]) if ranked else (None, ())
+
+    async def card(customer_id: int) -> CustomerCard | None:
+        return await _or_none(_in(sessions, lambda s: customer_card(s, customer_id)))
+
+    async def history(customer_id: int) -> HistoryPage | None:
+        return await _or_none(
+            _in(sessions, lambda s: contact_history(s, customer_id, limit=HISTORY))
+        )
+
+    async with asyncio.TaskGroup() as group:  # a failing read cancels the others
+        draft_read = group.create_task(
+            _in(sessions, lambda s: draft_of(s, call.node, call.linkedid, user_id))
+        )
+        codes_read = group.create_task(
+            _in(sessions, lambda s: codes.list_codes(s, codes.DISPOSITION))
+        )
+        first_reads = (
+            (group.create_task(card(first)), group.create_task(history(first)))
+            if first is not None
+            else None
+        )
+        other_reads = [group.create_task(card(other)) for other in others]
+    draft, dispositions = draft_read.result(), codes_read.result()
+    first_card, first_page = (
+        (first_reads[0].result(), first_reads[1].result()) if first_reads else (None, None)
+    )
+    candidates = [read.result() for read in other_reads]
+    if draft.customer_id is not None and draft.customer_id != first:
+        return await load(sessions, call, user_id)
+    customer = None
+    if first_card is not None and first_page is not None:
+        customer = PopCustomer(
+            first_card,
+            first_page.entries,
+            first_page.open_tasks,
+            first_page.next_before is not None,
+        )
+    return Pop(
+        node=call.node,
+        linkedid=call.linkedid,
+        number=call.caller_number,
+        customer=customer,
+        candidates=tuple(c for c in candidates if c is not None),
+        dispositions=tuple(dispositions),
         draft=draft,
     )

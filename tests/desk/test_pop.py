@@ -120,3 +120,23 @@ async def test_the_sqlite_loader_in_one_thread_trip_loads_the_same_pop(
             assert await source.load(ringing_call, seed.anna) == expected
     finally:
         await source.close()
+
+
+async def test_the_concurrent_loader_loads_the_same_pop(database: Database, seed: Seed) -> None:
+    async with database.sessions() as session, session.begin():
+        for minutes in range(7):
+            session.add(call(seed.zaneta, NOW - dt.timedelta(minutes=minutes), f"21.{minutes}"))
+    calls = (ringing(seed.zaneta, (seed.acme, 999_999, seed.olha)), ringing(None), ringing(999_999))
+    for ringing_call in calls:
+        expected = await pops.load(database.sessions, ringing_call, seed.anna)
+        assert await pops.load_concurrently(database.sessions, ringing_call, seed.anna) == expected
+    # the number linked by the agent to another customer: that one first
+    async with database.sessions() as session, session.begin():
+        await call_notes.link_customer(
+            session, node="node1", linkedid="1800.1", user_id=seed.anna, customer_id=seed.acme
+        )
+    linked = await pops.load_concurrently(database.sessions, ringing(seed.zaneta), seed.anna)
+    assert linked.customer is not None
+    assert linked.customer.card.id == seed.acme
+    assert [c.id for c in linked.candidates] == [seed.zaneta]
+    assert linked == await pops.load(database.sessions, ringing(seed.zaneta), seed.anna)
