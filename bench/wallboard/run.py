@@ -66,6 +66,8 @@ class Options:
     seconds: float = 60.0
     markers: float = 10.0
     db: str = "postgresql"
+    mode: str = "split"
+    """split: a bridge and a web process over Redis; embedded: `serve`, one process."""
     out: Callable[[str], None] = print
 
 
@@ -293,6 +295,25 @@ async def count_logged(url: str) -> int:
         await engine.dispose()
 
 
+async def watch_bus(seen: dict[int, float]) -> None:
+    """When each marker's agent.state reaches the Redis bus (what the bridge's part is)."""
+    from contact_center.bus.redis import CHANNEL
+
+    redis = Redis.from_url(REDIS_URL)
+    pubsub = redis.pubsub(ignore_subscribe_messages=True)
+    try:
+        await pubsub.subscribe(CHANNEL)
+        async for message in pubsub.listen():
+            now = time.monotonic()
+            if message.get("type") != "message":
+                continue
+            for found in re.finditer(rb"bench-m(\d+)", message["data"]):
+                seen.setdefault(int(found.group(1)), now)
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await redis.aclose()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of process `pid` so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -319,8 +340,12 @@ async def main_async(options: Options) -> bool:
     out(
         f"wallboard benchmark: {options.boards} wallboards + {options.desks} agent desks, "
         f"{options.rate:g} calls/s for {options.seconds:g} s (the recorded stream x{speed:.1f}), "
-        f"{options.markers:g} markers/s; split mode: bridge + web processes, "
-        f"{options.db}, Redis"
+        f"{options.markers:g} markers/s; "
+        + (
+            f"split mode: bridge + web processes, {options.db}, Redis"
+            if options.mode == "split"
+            else f"embedded mode: one serve process, {options.db}, memory bus"
+        )
     )
     out(environment_line())
     node = f"bench-{secrets.token_hex(3)}"
@@ -341,7 +366,6 @@ async def main_async(options: Options) -> bool:
                     "CC_NODE": node,
                     "CC_STATE_DIR": folder,
                     "CC_DATABASE_URL": db_url,
-                    "CC_REDIS_URL": REDIS_URL,
                     "CC_AMI_PORT": str(ami_port),
                     "CC_AMI_SECRET": "bench",
                     "CC_AGI_PORT": str(free_port()),
@@ -349,8 +373,11 @@ async def main_async(options: Options) -> bool:
                     "CC_HTTP_PORT": str(http_port),
                     "CC_LOG_LEVEL": "WARNING",
                 }
+                if options.mode == "split":
+                    env["CC_REDIS_URL"] = REDIS_URL
                 python = sys.executable
-                for role in ("bridge", "web"):
+                roles = ("bridge", "web") if options.mode == "split" else ("serve",)
+                for role in roles:
                     log = Path(folder) / f"{role}.log"
                     processes.append(
                         await start_process([python, "-m", "contact_center", role], env, log)
@@ -358,7 +385,7 @@ async def main_async(options: Options) -> bool:
                 try:
                     await wait_ready(url, node)
                 except TimeoutError as err:
-                    logs = [(Path(folder) / f"{r}.log").read_text() for r in ("bridge", "web")]
+                    logs = [(Path(folder) / f"{r}.log").read_text() for r in roles]
                     raise RuntimeError(
                         "the contact center did not start:\n" + "\n".join(logs)
                     ) from err
@@ -388,14 +415,24 @@ async def main_async(options: Options) -> bool:
                 if line.strip() != b"ready":
                     raise RuntimeError(f"the clients did not connect: {line!r}")
                 await asyncio.sleep(1.0)
-                pids = {"bridge": processes[0].pid, "web": processes[1].pid, "clients": clients.pid}
+                pids = {role: p.pid for role, p in zip(roles, processes, strict=True)}
+                pids["clients"] = clients.pid
                 before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                on_bus: dict[int, float] = {}
+                watcher = (
+                    asyncio.create_task(watch_bus(on_bus)) if options.mode == "split" else None
+                )
+                await asyncio.sleep(0.2)
                 peer.go.set()
                 await asyncio.wait_for(peer.done.wait(), options.seconds + 30)
                 await asyncio.sleep(1.0)  # the last markers' frames
                 cpu = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
                 clients.stdin.close()
                 report = json.loads(await asyncio.wait_for(clients.stdout.readline(), 60))
+                if watcher is not None:
+                    watcher.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await watcher
                 await clients.wait()
                 logged = await count_logged(db_url)
                 for process in processes:
@@ -411,6 +448,15 @@ async def main_async(options: Options) -> bool:
         + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu.items())
         + f" (of {options.seconds + 1:g} s)"
     )
+    if on_bus:
+        bridge_part = sorted(
+            (on_bus[seq] - sent) * 1000 for seq, sent in peer.sent.items() if seq in on_bus
+        )
+        out(
+            f"[bridge] AMI socket to the Redis bus (the marker's agent.state): "
+            f"samples={len(bridge_part)} p50_ms={percentile(bridge_part, 0.5):.1f} "
+            f"p99_ms={percentile(bridge_part, 0.99):.1f}"
+        )
     return summarize(options, peer, report, logged, out)
 
 
@@ -481,6 +527,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--seconds", type=float, default=Options.seconds)
     parser.add_argument("--markers", type=float, default=Options.markers, help="per second")
     parser.add_argument("--db", choices=("postgresql", "sqlite"), default=Options.db)
+    parser.add_argument("--mode", choices=("split", "embedded"), default=Options.mode)
     args = parser.parse_args(argv)
     return Options(
         boards=args.boards,
@@ -489,6 +536,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         seconds=args.seconds,
         markers=args.markers,
         db=args.db,
+        mode=args.mode,
     )
 
 

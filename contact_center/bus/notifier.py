@@ -6,6 +6,7 @@ import logging
 
 from contact_center.bus.agent_call import AgentCall
 from contact_center.bus.base import Bus, BusMessage, LiveState
+from contact_center.bus.redis import RedisBus, RedisLiveState
 from contact_center.calls.agents import TOPIC as AGENT_STATE
 from contact_center.calls.agents import AgentState
 from contact_center.calls.tracker import FinishedCall
@@ -20,6 +21,15 @@ class Notifier:
     def __init__(self, bus: Bus, live: LiveState | None = None) -> None:
         self._bus = bus
         self._live = live
+        self._fused: RedisLiveState | None = None
+        """Live state and bus on one Redis: keep and publish in one round trip (the bridge
+        does this for every agent change, in order, on its event path)."""
+        if (
+            isinstance(live, RedisLiveState)
+            and isinstance(bus, RedisBus)
+            and live.client is bus.client
+        ):
+            self._fused = live
 
     async def _publish(self, message: BusMessage) -> None:
         try:
@@ -45,6 +55,18 @@ class Notifier:
     async def agent_call(self, call: AgentCall) -> None:
         """The call on an agent's phone changed state: kept as the agent's current call (for
         pages that connect later), then pushed to that agent's pages."""
+        if self._fused is not None:
+            try:
+                await self._fused.keep_and_publish(call, call.message())
+            except BusUnavailable as err:
+                log.warning(
+                    "cannot keep or publish the call %s/%s of %s: %s",
+                    call.linkedid,
+                    call.uniqueid,
+                    call.agent_interface,
+                    err,
+                )
+            return
         if self._live is not None:
             try:
                 await self._live.put_agent_call(call)
@@ -62,12 +84,21 @@ class Notifier:
         """An agent phone's queue state changed (logged in or out, paused, ringing, on a
         call, in wrap-up): kept for pages that connect later, then pushed to the agent's
         pages (and anyone else's the hub addresses `agent.*` to)."""
+        message = BusMessage(AGENT_STATE, state.to_data())
+        if self._fused is not None:
+            try:
+                await self._fused.keep_and_publish(state, message)
+            except BusUnavailable as err:
+                log.warning(
+                    "cannot keep or publish the state of %s: %s", state.agent_interface, err
+                )
+            return
         if self._live is not None:
             try:
                 await self._live.put_agent_state(state)
             except BusUnavailable as err:
                 log.warning("cannot keep the state of %s: %s", state.agent_interface, err)
-        await self._publish(BusMessage(AGENT_STATE, state.to_data()))
+        await self._publish(message)
 
     async def queues_changed(self, node: str) -> None:
         """Callers joined or left a queue of `node` (the live state has them already): the

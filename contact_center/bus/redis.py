@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -38,6 +39,10 @@ class RedisBus:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
+    @property
+    def client(self) -> Redis:
+        return self._redis
+
     async def publish(self, message: BusMessage) -> None:
         try:
             await self._redis.publish(CHANNEL, message.encode())
@@ -63,6 +68,25 @@ class RedisBus:
 class RedisLiveState:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+
+    @property
+    def client(self) -> Redis:
+        return self._redis
+
+    async def keep_and_publish(self, state: AgentState | AgentCall, message: BusMessage) -> None:
+        """Keep an agent's state or call and publish `message`, in that order, in one round
+        trip (a pipeline: one connection, commands applied in order, so a process that reads
+        the live state when the message arrives finds the new value)."""
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                if isinstance(state, AgentState):
+                    _stage_agent_state(pipe, state)
+                else:
+                    _stage_agent_call(pipe, state)
+                pipe.publish(CHANNEL, message.encode())
+                await pipe.execute()
+        except RedisError as err:
+            raise BusUnavailable(f"Redis: {err}") from err
 
     async def put_node(self, status: NodeStatus) -> None:
         try:
@@ -93,12 +117,10 @@ class RedisLiveState:
         )
 
     async def put_agent_call(self, call: AgentCall) -> None:
-        key = AGENT_CALL + call.agent_interface
         try:
-            if call.ended:
-                await self._redis.eval(FORGET_ENDED, 1, key, call.node, call.linkedid)
-            else:
-                await self._redis.set(key, call.encode(), ex=AGENT_CALL_TTL)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                _stage_agent_call(pipe, call)
+                await pipe.execute()
         except RedisError as err:
             raise BusUnavailable(f"Redis: {err}") from err
 
@@ -120,10 +142,9 @@ class RedisLiveState:
 
     async def put_agent_state(self, state: AgentState) -> None:
         try:
-            if state.logged_in:
-                await self._redis.hset(AGENT_STATES, state.agent_interface, state.encode())
-            else:
-                await self._redis.hdel(AGENT_STATES, state.agent_interface)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                _stage_agent_state(pipe, state)
+                await pipe.execute()
         except RedisError as err:
             raise BusUnavailable(f"Redis: {err}") from err
 
@@ -146,3 +167,18 @@ class RedisLiveState:
             await self._redis.ping()
         except RedisError as err:
             raise BusUnavailable(f"Redis: {err}") from err
+
+
+def _stage_agent_call(pipe: Any, call: AgentCall) -> None:
+    key = AGENT_CALL + call.agent_interface
+    if call.ended:
+        pipe.eval(FORGET_ENDED, 1, key, call.node, call.linkedid)
+    else:
+        pipe.set(key, call.encode(), ex=AGENT_CALL_TTL)
+
+
+def _stage_agent_state(pipe: Any, state: AgentState) -> None:
+    if state.logged_in:
+        pipe.hset(AGENT_STATES, state.agent_interface, state.encode())
+    else:
+        pipe.hdel(AGENT_STATES, state.agent_interface)
