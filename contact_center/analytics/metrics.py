@@ -29,8 +29,9 @@ README, "Reports and metrics"):
   answered calls of identified callers. Calls of the last days of a period are judged with
   what is known now (today's figure can only go down).
 - **Repeat caller**: an identified caller with two or more offered calls in the period.
-- **Occupancy** of an agent = handle time / (logged-in time - paused time), from the agent
-  state history.
+- **Occupancy** of an agent = handle time / (logged-in time - paused time) (``occupancy``),
+  the times from the logged-in and paused stretches the bridge keeps (``agent_periods``,
+  summed by ``contact_center/analytics/agent_time.py``).
 """
 
 from __future__ import annotations
@@ -305,6 +306,14 @@ class Sums:
         for i, value in enumerate(theirs):
             mine[i] = max(mine[i], value) if i == _LONGEST else mine[i] + value
         return self
+
+
+def occupancy(
+    handle_seconds: float, logged_in_seconds: float, paused_seconds: float
+) -> float | None:
+    """The share of an agent's available time (logged in, not paused) spent handling calls."""
+    available = logged_in_seconds - paused_seconds
+    return handle_seconds / available if available > 0 else None
 
 
 def add_up(figures: Iterable[Figures]) -> Figures:

@@ -81,8 +81,9 @@ class AgentRow:
 
     @property
     def occupancy(self) -> float | None:
-        available = self.time.logged_in_seconds - self.time.paused_seconds
-        return self.figures.handle_seconds / available if available > 0 else None
+        return metrics.occupancy(
+            self.figures.handle_seconds, self.time.logged_in_seconds, self.time.paused_seconds
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
