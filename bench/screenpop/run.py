@@ -324,8 +324,10 @@ async def measure(
         f"missing={missing} wrong_card={wrong} to_other_agents={strays}",
     ]
     if missing or wrong or strays:
-        tail = (folder / "serve.log").read_text(errors="replace")[-3000:]
-        raise RuntimeError("; ".join(lines) + "\nserve.log ends:\n" + tail)
+        kept = PROJECT_ROOT / "var" / "bench" / f"screenpop-serve-{db}.log"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_bytes((folder / "serve.log").read_bytes())
+        raise RuntimeError("; ".join(lines) + f"\nthe server's log: {kept}")
     return lines
 
 
