@@ -50,16 +50,16 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal,
     null,
     or_,
     select,
-    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import KeyedColumnElement
 
-from contact_center.storage.models import Customer, Interaction, Queue
+from contact_center.storage.models import TIER_VALUES, Customer, Interaction, Queue
 
 SHORT_ABANDON_SECONDS = 5.0
 """A caller who hangs up sooner than this was not really waiting: a short abandon."""
@@ -337,23 +337,20 @@ class Filters:
     disposition: str | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        """The filters as conditions (``tier`` needs the join to customers: ``needs_customer``)."""
+        """The filters as conditions over interactions alone (a tier is a set of customer ids)."""
         wanted: list[ColumnElement[bool]] = []
         if self.queue is not None:
             wanted.append(Interaction.queue == self.queue)
         if self.agent_id is not None:
             wanted.append(Interaction.agent_id == self.agent_id)
         if self.tier is not None:
-            wanted.append(Customer.tier == self.tier)
+            tier_ids = select(Customer.id).where(Customer.tier == self.tier)
+            wanted.append(Interaction.customer_id.in_(tier_ids))
         if self.hotline is not None:
             wanted.append(Interaction.dialed_number == self.hotline)
         if self.disposition is not None:
             wanted.append(Interaction.disposition == self.disposition)
         return wanted
-
-    @property
-    def needs_customer(self) -> bool:
-        return self.tier is not None
 
 
 NO_FILTERS = Filters()
@@ -366,12 +363,10 @@ def offered_calls(
     filters: Filters = NO_FILTERS,
 ) -> Select[Any]:
     """SELECT ``columns`` FROM the offered calls of the period that pass the filters, joined
-    to their queue (for the service level threshold) and, if a filter needs it, customer."""
+    to their queue (for the service level threshold)."""
     statement = (
         select(*columns).select_from(Interaction).outerjoin(Queue, Queue.name == Interaction.queue)
     )
-    if filters.needs_customer:
-        statement = statement.join(Customer, Customer.id == Interaction.customer_id)
     return statement.where(offered(), in_period(since, until), *filters.conditions())
 
 
@@ -500,8 +495,6 @@ async def fcr_counts(
         .over(partition_by=caller_partition(), order_by=(Interaction.started_at, Interaction.id))
         .label("next_started_at"),
     ).select_from(Interaction)
-    if filters.needs_customer:  # the same caller is the same customer: one tier
-        calls = calls.join(Customer, Customer.id == Interaction.customer_id)
     later = calls.where(
         is_call(),
         identified(),
@@ -535,9 +528,20 @@ def per_caller(
     return select(
         counted.c.customer_id,
         counted.c.number,
-        type_coerce(Customer.tier, String).label("tier"),
+        tier_of(counted.c.customer_id).label("tier"),
         counted.c.calls,
-    ).outerjoin(Customer, Customer.id == counted.c.customer_id)
+    )
+
+
+def tier_of(customer_id: Expression) -> ColumnElement[str | None]:
+    """A customer's tier by id, without joining every customer: the ids of each tier but
+    the first (the default, most customers) are looked up as a set (PostgreSQL hashes the
+    few VIPs once); NULL for no customer."""
+    whens: list[tuple[ColumnElement[bool], Any]] = [(customer_id.is_(None), null())]
+    for tier in TIER_VALUES[1:]:
+        ids = select(Customer.id).where(Customer.tier == tier)
+        whens.append((customer_id.in_(ids), literal(tier)))
+    return case(*whens, else_=literal(TIER_VALUES[0]))
 
 
 async def repeat_counts(

@@ -31,7 +31,7 @@ from contact_center.analytics.metrics import (
     figure_columns,
     offered_calls,
 )
-from contact_center.storage.models import Customer, Interaction, User
+from contact_center.storage.models import Interaction, User
 
 INTERVALS = ("hour", "day", "week")
 MAX_DAYS = 731
@@ -404,6 +404,4 @@ async def _counts(
         .order_by(func.count().desc(), value)
         .limit(limit)
     )
-    if filters.needs_customer:
-        statement = statement.join(Customer, Customer.id == Interaction.customer_id)
     return [Count(str(label), int(calls)) for label, calls in await session.execute(statement)]
