@@ -88,6 +88,7 @@ def docker_ready() -> str | None:
 
 @dataclasses.dataclass
 class Stack:
+    work: Path
     env_file: Path
     http_port: int
     agent_password: str
@@ -121,7 +122,7 @@ class Stack:
         env_file = work / "stack.env"
         env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()), encoding="utf-8")
         env_file.chmod(0o600)
-        return cls(env_file, http_port, agent_password)
+        return cls(work, env_file, http_port, agent_password)
 
     def compose(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return run(
@@ -143,12 +144,13 @@ class Stack:
         self.compose("up", "--detach", "--wait", timeout=300)
 
     def down(self, *, volumes: bool = False) -> None:
+        self.stop_sipp()  # containers on the stack's network would keep it
         self.compose("down", "--timeout", "20", *(["--volumes"] if volumes else []), timeout=180)
 
-    def logs(self) -> str:
+    def logs(self, *services: str) -> str:
         done = run(
             ["docker", "compose", "--env-file", str(self.env_file), "-f", str(COMPOSE_FILE),
-             "logs", "--no-color", "--tail", "60"],
+             "logs", "--no-color", "--tail", "60", "--timestamps", *services],
             60,
             check=False,
         )  # fmt: skip
@@ -174,9 +176,9 @@ class Stack:
             except ValueError:  # the proxy's own page: no web process answers
                 return err.code, body.decode("utf-8", "replace")
 
-    def load_demo(self, work: Path) -> None:
+    def load_demo(self) -> None:
         """The demo data set, loaded by the image's own `demo-data` command."""
-        state = work / "demo-state"
+        state = self.work / "demo-state"
         state.mkdir()
         os.chown(state, 10001, 10001)  # the image's contact-center user
         self.compose(
@@ -185,11 +187,11 @@ class Stack:
         )  # fmt: skip
         self.demo_password = (state / "demo-password").read_text(encoding="utf-8").strip()
 
-    def start_phone(self, work: Path, node: str) -> None:
+    def start_phone(self, node: str) -> None:
         """Agent phone agent-1001 on the node: SIPp answering after 1 s, registered."""
         from contact_center.sandbox.sipp import csv_line, render_scenario
 
-        phone = work / f"phone-{node}"
+        phone = self.work / f"phone-{node}"
         phone.mkdir()
         (phone / "agent.xml").write_text(
             render_scenario("agent.xml", answer_ms="1000", talk_wait=""), encoding="utf-8"
@@ -220,9 +222,11 @@ class Stack:
             60,
         )  # fmt: skip
 
-    def stop_phones(self) -> None:
+    def stop_sipp(self) -> None:
+        """Remove the agent phones and the callers' containers."""
         for node in PHONE_IP:
-            run(["docker", "rm", "-f", f"{PROJECT}-phone-{node}"], 30, check=False)
+            for kind in ("phone", "caller"):
+                run(["docker", "rm", "-f", f"{PROJECT}-{kind}-{node}"], 30, check=False)
 
     def asterisk_cli(self, node: str, command: str) -> str:
         return self.compose("exec", "-T", f"asterisk-{node}", "asterisk", "-rx", command).stdout
@@ -249,20 +253,33 @@ class Stack:
 
     def place_calls(
         self,
-        work: Path,
         node: str,
-        ip: str,
         callers: Sequence[str],
         ring_ms: int = 4000,
         hold_ms: int = 2000,
     ) -> list[str]:
         """SIPp on the stack's network calls the node as the carrier, one call per caller;
         a caller hangs up after ring_ms unanswered, or hold_ms after the answer. Returns each
-        call's outcome as SIPp saw it."""
+        call's outcome as SIPp saw it.
+
+        Each node's callers are SIPp processes run one after another in one container: SIPp
+        derives its Call-IDs and Via branches from its pid, which would be 1 every time in a
+        container of its own, and Asterisk would take a new call's BYE for an old one's."""
         from contact_center.sandbox.sipp import csv_line, render_scenario
 
-        calls = work / f"sipp-{node}-{secrets.token_hex(4)}"
+        container = f"{PROJECT}-caller-{node}"
+        if run(["docker", "inspect", container], 30, check=False).returncode != 0:
+            run(
+                [
+                    "docker", "run", "--detach", "--name", container, "--network",
+                    f"{PROJECT}_stack", "--ip", SIPP_IP[node], "--volume", f"{self.work}:/work",
+                    "--entrypoint", "sleep", SIPP_IMAGE, "infinity",
+                ],
+                60,
+            )  # fmt: skip
+        calls = self.work / f"sipp-{node}-{secrets.token_hex(4)}"
         calls.mkdir()
+        inside = f"/work/{calls.name}"
         (calls / "caller.xml").write_text(
             render_scenario("caller.xml", ring_ms=str(ring_ms), hold_ms=str(hold_ms)),
             encoding="utf-8",
@@ -271,20 +288,21 @@ class Stack:
         (calls / "calls.csv").write_text("SEQUENTIAL\n" + "".join(lines), encoding="utf-8")
         done = run(
             [
-                "docker", "run", "--rm", "--network", f"{PROJECT}_stack", "--ip", ip,
-                "--volume", f"{calls}:/work", SIPP_IMAGE, f"asterisk-{node}:5060",
-                "-sf", "/work/caller.xml", "-inf", "/work/calls.csv", "-i", ip,
-                "-m", str(len(callers)), "-r", "2", "-l", str(len(callers)),
-                "-nostdin", "-aa", "-mp", "30000", "-trace_err", "-error_file", "/work/errors.log",
-                "-trace_logs", "-log_file", "/work/calls.log", "-timeout", "60s", "-timeout_error",
+                "docker", "exec", container, "sipp", f"asterisk-{node}:5060",
+                "-sf", f"{inside}/caller.xml", "-inf", f"{inside}/calls.csv", "-i", SIPP_IP[node],
+                "-m", str(len(callers)), "-r", "2", "-l", str(len(callers)), "-nostdin", "-aa",
+                "-mp", "30000", "-trace_err", "-error_file", f"{inside}/errors.log",
+                "-trace_logs", "-log_file", f"{inside}/calls.log", "-timeout", "60s",
+                "-timeout_error", "-cid_str", f"{calls.name}-%u@%s",
             ],
             120,
             check=False,
         )  # fmt: skip
         log = calls / "calls.log"
         text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
-        outcomes = [line.split("CC-RESULT ", 1)[1].strip() for line in text.splitlines()
-                    if "CC-RESULT " in line]  # fmt: skip
+        results = [line.split("CC-RESULT ", 1)[1].strip() for line in text.splitlines()
+                   if "CC-RESULT " in line]  # fmt: skip
+        outcomes = [result for result in results if result != "answered"]  # then how it ended
         if len(outcomes) != len(callers):
             errors = calls / "errors.log"
             raise AssertionError(

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
-from tests.docker.stack import SIPP_IP, Stack
+from tests.docker.stack import Stack
 
 # numbers no demo customer has (the stack holds the demo data set): unknown callers, who go
 # to the main queue, where nobody answers in this test
@@ -25,13 +24,12 @@ QUERY = (
 )
 
 
-def place_on_both_nodes(stack: Stack, work: Path, callers: dict[str, list[str]]) -> None:
+def place_on_both_nodes(stack: Stack, callers: dict[str, list[str]]) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(2) as pool:
         futures = [
-            pool.submit(stack.place_calls, work, node, SIPP_IP[node], numbers)
-            for node, numbers in callers.items()
+            pool.submit(stack.place_calls, node, numbers) for node, numbers in callers.items()
         ]
         outcomes = [outcome for future in futures for outcome in future.result()]
     # nobody answers: every caller waits in the queue, then hangs up
@@ -39,9 +37,7 @@ def place_on_both_nodes(stack: Stack, work: Path, callers: dict[str, list[str]])
 
 
 @pytest.mark.timeout(2400)
-def test_calls_on_both_nodes_logged_once_and_kept_across_down_up(
-    stack: Stack, tmp_path: Path
-) -> None:
+def test_calls_on_both_nodes_logged_once_and_kept_across_down_up(stack: Stack) -> None:
     status, ready = stack.get_json("/health/ready")
     assert status == 200, ready
     deadline = time.monotonic() + 30
@@ -50,7 +46,7 @@ def test_calls_on_both_nodes_logged_once_and_kept_across_down_up(
         time.sleep(1)
         status, ready = stack.get_json("/health/ready")
 
-    place_on_both_nodes(stack, tmp_path, CALLERS)
+    place_on_both_nodes(stack, CALLERS)
     rows = stack.wait_for_rows(QUERY, 6)
     time.sleep(2)  # a call logged twice would show up now
     rows = stack.sql(QUERY)
@@ -68,7 +64,7 @@ def test_calls_on_both_nodes_logged_once_and_kept_across_down_up(
 
     # and the stack takes calls again on both nodes
     again = {"node1": ["999100004"], "node2": ["999200004"]}
-    place_on_both_nodes(stack, tmp_path, again)
+    place_on_both_nodes(stack, again)
     after = stack.wait_for_rows(QUERY, 8)
     assert sorted((node, number) for node, number, _ in after) == sorted(
         [*expected, ("node1", "999100004"), ("node2", "999200004")]
