@@ -268,12 +268,10 @@ class Bridge:
 
     async def _publish_queues(self) -> None:
         try:
-            await self._live.put_queues(self.settings.node, self.queues.snapshot())
+            await self._notifier.queues(self.settings.node, self.queues.snapshot())
         except BusUnavailable as err:
             self.errors["bus_publish"] += 1
             log.warning("cannot publish the queues of node %s: %s", self.settings.node, err)
-            return
-        await self._notifier.queues_changed(self.settings.node)
 
     async def _publish_status(self) -> None:
         status = NodeStatus(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from contact_center.bus.agent_call import AgentCall
-from contact_center.bus.base import Bus, BusMessage, LiveState
-from contact_center.bus.redis import RedisBus, RedisLiveState
+from contact_center.bus.base import Bus, BusMessage, LiveState, QueueSnapshot
+from contact_center.bus.redis import Kept, RedisBus, RedisLiveState
 from contact_center.calls.agents import TOPIC as AGENT_STATE
 from contact_center.calls.agents import AgentState
 from contact_center.calls.tracker import FinishedCall
@@ -30,6 +30,21 @@ class Notifier:
             and live.client is bus.client
         ):
             self._fused = live
+
+    async def _keep_and_publish(self, items: list[tuple[Kept, BusMessage]]) -> None:
+        assert self._fused is not None
+        try:
+            await self._fused.keep_and_publish(items)
+        except BusUnavailable as err:
+            log.warning(
+                "cannot keep or publish %d changes (%s): %s",
+                len(items),
+                ", ".join(sorted({m.topic for _, m in items})),
+                err,
+            )
+
+    async def _fuse(self, kept: Kept, message: BusMessage) -> None:
+        await self._keep_and_publish([(kept, message)])
 
     async def _publish(self, message: BusMessage) -> None:
         try:
@@ -56,16 +71,7 @@ class Notifier:
         """The call on an agent's phone changed state: kept as the agent's current call (for
         pages that connect later), then pushed to that agent's pages."""
         if self._fused is not None:
-            try:
-                await self._fused.keep_and_publish(call, call.message())
-            except BusUnavailable as err:
-                log.warning(
-                    "cannot keep or publish the call %s/%s of %s: %s",
-                    call.linkedid,
-                    call.uniqueid,
-                    call.agent_interface,
-                    err,
-                )
+            await self._fuse(call, call.message())
             return
         if self._live is not None:
             try:
@@ -86,12 +92,7 @@ class Notifier:
         pages (and anyone else's the hub addresses `agent.*` to)."""
         message = BusMessage(AGENT_STATE, state.to_data())
         if self._fused is not None:
-            try:
-                await self._fused.keep_and_publish(state, message)
-            except BusUnavailable as err:
-                log.warning(
-                    "cannot keep or publish the state of %s: %s", state.agent_interface, err
-                )
+            await self._fuse(state, message)
             return
         if self._live is not None:
             try:
@@ -100,10 +101,17 @@ class Notifier:
                 log.warning("cannot keep the state of %s: %s", state.agent_interface, err)
         await self._publish(message)
 
-    async def queues_changed(self, node: str) -> None:
-        """Callers joined or left a queue of `node` (the live state has them already): the
-        wallboards read it again."""
-        await self._publish(BusMessage(QUEUES_CHANGED, {"node": node}))
+    async def queues(self, node: str, snapshot: dict[str, QueueSnapshot]) -> None:
+        """Who waits where on `node` now: kept for every process (routing's overflow, the
+        wallboards), then `queues.changed` is published. Raises BusUnavailable when the
+        snapshot cannot be kept (on Redis, kept and published in one round trip)."""
+        message = BusMessage(QUEUES_CHANGED, {"node": node})
+        if self._fused is not None:
+            await self._fused.keep_and_publish([((node, snapshot), message)])
+            return
+        if self._live is not None:
+            await self._live.put_queues(node, snapshot)
+        await self._publish(message)
 
     async def session_ended(self, session_id: int) -> None:
         """A login session ended (a logout): every web process closes its websockets."""

@@ -15,6 +15,10 @@ from contact_center.bus.base import BusMessage, NodeStatus, QueueLoad, QueueSnap
 from contact_center.calls.agents import AgentState
 from contact_center.errors import BusUnavailable
 
+Kept = AgentState | AgentCall | tuple[str, dict[str, QueueSnapshot]]
+"""What the live state keeps with a message: an agent state, an agent call, or a node's
+queue snapshot."""
+
 CHANNEL = "cc:events"
 NODES = "cc:nodes"
 QUEUES = "cc:queues"
@@ -73,17 +77,22 @@ class RedisLiveState:
     def client(self) -> Redis:
         return self._redis
 
-    async def keep_and_publish(self, state: AgentState | AgentCall, message: BusMessage) -> None:
-        """Keep an agent's state or call and publish `message`, in that order, in one round
-        trip (a pipeline: one connection, commands applied in order, so a process that reads
-        the live state when the message arrives finds the new value)."""
+    async def keep_and_publish(self, items: list[tuple[Kept, BusMessage]]) -> None:
+        """Keep each agent state, agent call or node's queue snapshot and publish its
+        message, all in order, in one round trip (a pipeline: one connection, commands
+        applied in order, so a process that reads the live state when a message arrives
+        finds the value kept with it or a later one)."""
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                if isinstance(state, AgentState):
-                    _stage_agent_state(pipe, state)
-                else:
-                    _stage_agent_call(pipe, state)
-                pipe.publish(CHANNEL, message.encode())
+                for kept, message in items:
+                    if isinstance(kept, AgentState):
+                        _stage_agent_state(pipe, kept)
+                    elif isinstance(kept, AgentCall):
+                        _stage_agent_call(pipe, kept)
+                    else:
+                        node, snapshot = kept
+                        pipe.hset(QUEUES, node, QueueSnapshot.encode_all(snapshot))
+                    pipe.publish(CHANNEL, message.encode())
                 await pipe.execute()
         except RedisError as err:
             raise BusUnavailable(f"Redis: {err}") from err

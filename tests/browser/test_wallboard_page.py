@@ -38,8 +38,7 @@ async def test_the_board_follows_the_live_state_and_counts_on_in_tv_mode(
     before = await tile.get_attribute("data-level")  # today's demo calls may alert already
     messaging = site.app[MESSAGING]
     waited = time.time() - 75  # over the default amber threshold (60 s), under red (120 s)
-    await messaging.live.put_queues("node1", {"support-pl": QueueSnapshot(2, waited)})
-    await messaging.notifier.queues_changed("node1")
+    await messaging.notifier.queues("node1", {"support-pl": QueueSnapshot(2, waited)})
     await expect(tile.locator('dd[data-figure="waiting"]')).to_have_text("2")
     longest = tile.locator('dd[data-figure="longest_wait"]')
     # past the default amber threshold of the longest wait (60 s)
@@ -50,8 +49,7 @@ async def test_the_board_follows_the_live_state_and_counts_on_in_tv_mode(
     assert first.startswith("1:1")  # 1:15 or so
     await asyncio.sleep(2.5)
     assert await longest.text_content() != first  # counted on by the page, no frame needed
-    await messaging.live.put_queues("node1", {"support-pl": QueueSnapshot(0, None)})
-    await messaging.notifier.queues_changed("node1")
+    await messaging.notifier.queues("node1", {"support-pl": QueueSnapshot(0, None)})
     await expect(tile.locator('dd[data-figure="waiting"]')).to_have_text("0")
     await expect(tile.locator('.fig.alert dd[data-figure="longest_wait"]')).to_have_count(0)
     assert await tile.get_attribute("data-level") == before
