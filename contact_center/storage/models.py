@@ -420,9 +420,6 @@ class CallNote(Base):
 AGENT_PERIOD_KINDS = ("logged_in", "paused")
 
 
-AGENT_PERIOD_KINDS = ("logged_in", "paused")
-
-
 class AgentPeriod(Base):
     """A stretch of an agent phone's time, written by the bridge from the agent state:
     ``logged_in`` (in at least one queue) or ``paused`` (in every queue it is in, with
