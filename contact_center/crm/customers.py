@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
@@ -71,21 +71,25 @@ async def customer_card(session: AsyncSession, customer_id: int) -> CustomerCard
     row = (await session.execute(CARD.where(Customer.id == customer_id))).first()
     if row is None:
         raise CustomerNotFound(customer_id)
-    phones = tuple(
-        PhoneView(e164, label) for _, e164, label in await session.execute(_phones([customer_id]))
-    )
+    phones = [row[1:] for row in await session.execute(_phones([customer_id]))]
     open_count = int(row[10] or 0)
-    cases: tuple[CaseView, ...] = ()
-    if open_count:
-        cases = tuple(
-            CaseView(*case_row)
-            for case_row in await session.execute(
-                select(Case.id, Case.subject, Case.opened_at)
-                .where(Case.customer_id == customer_id, Case.status == "open")
-                .order_by(Case.opened_at.desc(), Case.id.desc())
-                .limit(CARD_CASES)
-            )
-        )
+    cases = list(await session.execute(open_cases(customer_id))) if open_count else []
+    return card_of(row, phones, cases)
+
+
+def open_cases(customer_id: int) -> Any:
+    """The card's open cases, newest first, `CARD_CASES` at most."""
+    return (
+        select(Case.id, Case.subject, Case.opened_at)
+        .where(Case.customer_id == customer_id, Case.status == "open")
+        .order_by(Case.opened_at.desc(), Case.id.desc())
+        .limit(CARD_CASES)
+    )
+
+
+def card_of(row: Any, phones: Iterable[Any], cases: Iterable[Any]) -> CustomerCard:
+    """The card from a `CARD` row, its numbers' (e164, label) rows and its open cases' rows
+    (`open_cases`): shared by `customer_card` and the desk's one-trip SQLite loader."""
     return CustomerCard(
         id=row[0],
         name=row[1],
@@ -97,9 +101,9 @@ async def customer_card(session: AsyncSession, customer_id: int) -> CustomerCard
         tags=tuple(str(tag) for tag in row[7] or ()),
         notes=row[8] or "",
         overdue_balance=row[9],
-        open_case_count=open_count,
-        open_cases=cases,
-        phone_numbers=phones,
+        open_case_count=int(row[10] or 0),
+        open_cases=tuple(CaseView(*case) for case in cases),
+        phone_numbers=tuple(PhoneView(e164, label) for e164, label in phones),
     )
 
 

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.agents import codes
 from contact_center.bus import AgentCall
-from contact_center.crm import CaseView, CustomerCard, HistoryEntry, PhoneView
-from contact_center.crm.customers import CARD, CARD_CASES, _phones
+from contact_center.crm import CustomerCard, HistoryEntry
+from contact_center.crm.customers import CARD, _phones, card_of, open_cases
 from contact_center.crm.history import ENTRIES
 from contact_center.crm.tasks import open_tasks_statement, task_view
 from contact_center.desk.pop import (
@@ -34,7 +34,7 @@ from contact_center.desk.pop import (
 from contact_center.desk.visibility import customers_of_call
 from contact_center.routing.service import SqliteLookup, engine_of
 from contact_center.storage.db import session_factory, sqlite_pragmas
-from contact_center.storage.models import AgentCode, CallNote, Case, Customer, Interaction
+from contact_center.storage.models import AgentCode, CallNote, Customer, Interaction
 
 
 class SqlitePops:
@@ -103,36 +103,10 @@ def _card(connection: Connection, customer_id: int) -> CustomerCard | None:
     row: Any = connection.execute(CARD.where(Customer.id == customer_id)).first()
     if row is None:
         return None
-    phones = tuple(
-        PhoneView(e164, label) for _, e164, label in connection.execute(_phones([customer_id]))
-    )
+    phones = [row[1:] for row in connection.execute(_phones([customer_id]))]
     open_count = int(row[10] or 0)
-    cases: tuple[CaseView, ...] = ()
-    if open_count:
-        cases = tuple(
-            CaseView(*case_row)
-            for case_row in connection.execute(
-                select(Case.id, Case.subject, Case.opened_at)
-                .where(Case.customer_id == customer_id, Case.status == "open")
-                .order_by(Case.opened_at.desc(), Case.id.desc())
-                .limit(CARD_CASES)
-            )
-        )
-    return CustomerCard(
-        id=row[0],
-        name=row[1],
-        company=row[2],
-        tier=row[3],
-        language=row[4],
-        account_manager_id=row[5],
-        account_manager_name=row[6],
-        tags=tuple(str(tag) for tag in row[7] or ()),
-        notes=row[8] or "",
-        overdue_balance=row[9],
-        open_case_count=open_count,
-        open_cases=cases,
-        phone_numbers=phones,
-    )
+    cases = list(connection.execute(open_cases(customer_id))) if open_count else []
+    return card_of(row, phones, cases)
 
 
 def _with_history(connection: Connection, card: CustomerCard) -> PopCustomer:
